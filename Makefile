@@ -1,0 +1,52 @@
+# Warehouse stock monitor. `make dev` runs the product on embedded parts; `make test` runs the tests.
+# Both install what they need first (npm packages, the Kafka client's native build, Prisma Client).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export PRISMA_SCHEMA_ENGINE_BINARY ?= /bin/true
+NPX := npx --no-install
+
+# Debian packages the Kafka client's offline build links against (../shared/design.md section 6).
+DEB_BUILD_DEPS := zlib1g-dev libssl-dev libzstd-dev liblz4-dev libsasl2-dev
+
+.PHONY: help
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+# --- set-up -----------------------------------------------------------------------------------
+
+node_modules/.install-stamp: package.json package-lock.json
+	@missing=$$(for p in $(DEB_BUILD_DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "installing Debian packages: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "warning: missing Debian packages ($$missing); the Kafka client may fail to build: sudo apt-get install $$missing" >&2; fi; \
+	fi
+	@echo "installing npm packages (the Kafka client builds librdkafka where no prebuilt binary can be fetched: about a minute)"
+	CKJS_LINKING=dynamic npm ci --no-audit --no-fund
+	@touch $@
+
+api/generated/prisma/client.ts: prisma/schema.prisma node_modules/.install-stamp
+	$(NPX) prisma generate
+
+.PHONY: install
+install: node_modules/.install-stamp api/generated/prisma/client.ts ## Install npm packages and generate Prisma Client
+
+# --- checks -----------------------------------------------------------------------------------
+
+.PHONY: test
+test: install ## Run every test on embedded PostgreSQL and the librdkafka mock cluster
+	@mkdir -p .dev
+	@set -o pipefail; $(NPX) vitest run --reporter=default --reporter=json --outputFile.json=.dev/test-results.json; \
+	status=$$?; node lib/testing/print-summary.mjs .dev/test-results.json; exit $$status
+
+.PHONY: lint
+lint: install ## Type-check and lint
+	$(NPX) tsc --noEmit -p tsconfig.json
+	$(NPX) eslint .
+
+# --- running ----------------------------------------------------------------------------------
+
+.PHONY: migrate
+migrate: install ## Apply pending migrations to DATABASE_URL (or the running embedded stack)
+	$(NPX) tsx prisma/migrate.ts

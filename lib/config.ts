@@ -1,0 +1,70 @@
+import { z } from 'zod';
+
+/**
+ * Configuration from environment variables, validated once at start-up. A bad value stops the
+ * service with a message that names the variable, what it holds and what it should hold.
+ */
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'a Kafka topic name ([a-zA-Z0-9._-], at most 249 characters)');
+
+export const configSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// connection URL')
+    .default('postgresql://postgres:postgres@127.0.0.1:5432/warehouse'),
+  /** Comma-separated host:port list, or `mock` for the in-process librdkafka mock cluster. */
+  KAFKA_BROKERS: z
+    .string()
+    .regex(/^(mock|[^,\s]+:\d+(,[^,\s]+:\d+)*)$/, 'a comma-separated host:port list, or "mock"')
+    .default('127.0.0.1:9092'),
+  KAFKA_TOPIC: topicName.default('warehouse.movements'),
+  KAFKA_DLQ_TOPIC: topicName.default('warehouse.movements.dlq'),
+  KAFKA_NOTIFY_TOPIC: topicName.default('warehouse.stock.events'),
+  KAFKA_GROUP_ID: z.string().min(1).default('warehouse-processor'),
+  /** Flush a batch at this many records. 20k: see README "Batch size" for the sweep behind it. */
+  BATCH_MAX_RECORDS: positiveInt.max(1_000_000).default(20_000),
+  /** Flush a batch this long after its first record, in milliseconds. */
+  BATCH_MAX_WAIT_MS: positiveInt.max(600_000).default(200),
+  LOW_STOCK_THRESHOLD: z.coerce.number().int().min(0).max(2_147_483_647).default(10),
+  API_PORT: port.default(8000),
+  PROCESSOR_PORT: port.default(9101),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Thrown when one or more variables are invalid; the message lists every one of them. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads the configuration from `env` (an empty string counts as unset).
+ *
+ * @throws ConfigError naming each bad variable
+ */
+export function loadConfig<S extends z.ZodObject = typeof configSchema>(
+  env: NodeJS.ProcessEnv = process.env,
+  schema: S = configSchema as unknown as S,
+): z.infer<S> {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = schema.safeParse(present);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(
+    parsed.error.issues.map((issue) => {
+      const name = issue.path.join('.');
+      const value = present[name];
+      return `${name}=${JSON.stringify(value)}: ${issue.message}`;
+    }),
+  );
+}
+
+/** Splits KAFKA_BROKERS into its list, or undefined for `mock`. */
+export function brokerList(brokers: string): string[] | undefined {
+  return brokers === 'mock' ? undefined : brokers.split(',');
+}

@@ -1,0 +1,30 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * `.dev/stack.env`: the connection settings of the running embedded stack (`make dev`), so that
+ * `make produce`, `make load`, `make migrate` and any Kafka client find it without set-up.
+ */
+export const STACK_ENV_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.dev/stack.env');
+
+/** Reads KEY=VALUE lines from the stack file; an absent file reads as no settings. */
+export async function readStackEnv(file = STACK_ENV_PATH): Promise<Record<string, string>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return {};
+  }
+  const settings: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const match = /^\s*([A-Z0-9_]+)=(.*)$/.exec(line);
+    if (match?.[1] !== undefined && match[2] !== undefined) settings[match[1]] = match[2].trim();
+  }
+  return settings;
+}
+
+/** Serialises settings as the stack file's KEY=VALUE lines. */
+export function formatStackEnv(settings: Record<string, string>): string {
+  return `${Object.entries(settings).map(([key, value]) => `${key}=${value}`).join('\n')}\n`;
+}

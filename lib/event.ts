@@ -1,0 +1,162 @@
+import { z } from 'zod';
+
+/**
+ * The event contract (../shared/design.md section 2): one schema that validates messages in the
+ * processor and requests in the API, types both, and documents the API (OpenAPI is generated from
+ * it). Anything it refuses is a dead letter with one reason from DEAD_LETTER_REASONS.
+ */
+
+/** Largest accepted message. A valid envelope is about 500 bytes; 16 KiB leaves room for extra fields. */
+export const MAX_MESSAGE_BYTES = 16 * 1024;
+
+/** Largest quantity of one event: fits PostgreSQL `integer`, and stock sums stay far from `bigint`'s limit. */
+export const MAX_QUANTITY = 1_000_000_000;
+
+export const EVENT_TYPE = 'ru.retail.warehouses.movement';
+
+/** Every reason a message can be dead-lettered for: the `reason` metric label and DLQ header. */
+export const DEAD_LETTER_REASONS = [
+  'oversized_message',
+  'malformed_json',
+  'missing_field',
+  'invalid_field',
+  'invalid_uuid',
+  'unknown_event',
+  'invalid_quantity',
+  'invalid_timestamp',
+  'rejected_by_database',
+] as const;
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
+
+// Any 8-4-4-4-12 hex id: exactly what PostgreSQL's uuid type accepts in canonical form, so no
+// id that the database could store is refused for its version or variant bits.
+const uuid = z.guid();
+
+/** ISO-8601 instant with a zone (Z or an offset), e.g. 2025-02-18T14:34:56Z. */
+const instant = z.iso.datetime({ offset: true });
+
+export const movementDataSchema = z.object({
+  movement_id: uuid.describe('Shared by the departure and the arrival of one movement.'),
+  warehouse_id: uuid.describe('The warehouse the goods left (departure) or arrived at (arrival).'),
+  timestamp: instant.describe('When the goods left or arrived (ISO-8601 with zone).'),
+  event: z.enum(['arrival', 'departure']),
+  product_id: uuid,
+  quantity: z.number().int().min(1).max(MAX_QUANTITY).describe(`Units moved: an integer from 1 to ${MAX_QUANTITY}.`),
+});
+export type MovementData = z.infer<typeof movementDataSchema>;
+
+export const envelopeSchema = z.object({
+  id: uuid.describe('Message id: unique per event; a repeated id is a redelivery.'),
+  source: z.string().regex(/^WH-\d+$/, 'WH- followed by digits'),
+  specversion: z.literal('1.0'),
+  type: z.literal(EVENT_TYPE),
+  datacontenttype: z.literal('application/json').optional(),
+  dataschema: z.string().max(200).optional(),
+  time: z.number().int().positive().describe('Epoch milliseconds when the message was produced.'),
+  subject: z.string().max(200).optional(),
+  destination: z.string().max(200).optional(),
+  data: movementDataSchema,
+});
+export type Envelope = z.infer<typeof envelopeSchema>;
+
+/** A validated event, flattened to what the ledger stores. */
+export interface MovementEvent {
+  messageId: string;
+  movementId: string;
+  warehouseId: string;
+  productId: string;
+  event: 'arrival' | 'departure';
+  quantity: number;
+  /** data.timestamp, epoch milliseconds. */
+  eventTimeMs: number;
+  /** Envelope `time`, epoch milliseconds. */
+  producedAtMs: number;
+  source: string;
+}
+
+export type DecodeResult =
+  | { ok: true; event: MovementEvent }
+  | { ok: false; reason: DeadLetterReason; detail: string };
+
+const UUID_FIELDS = new Set(['id', 'movement_id', 'warehouse_id', 'product_id']);
+
+/** Validates a parsed JSON value as an envelope. */
+export function validateEnvelope(value: unknown): DecodeResult {
+  const parsed = envelopeSchema.safeParse(value);
+  if (!parsed.success) return classify(parsed.error, value);
+  const envelope = parsed.data;
+  const eventTimeMs = Date.parse(envelope.data.timestamp);
+  if (Number.isNaN(eventTimeMs)) {
+    return { ok: false, reason: 'invalid_timestamp', detail: 'data.timestamp: not a real instant' };
+  }
+  return {
+    ok: true,
+    event: {
+      messageId: envelope.id.toLowerCase(),
+      movementId: envelope.data.movement_id.toLowerCase(),
+      warehouseId: envelope.data.warehouse_id.toLowerCase(),
+      productId: envelope.data.product_id.toLowerCase(),
+      event: envelope.data.event,
+      quantity: envelope.data.quantity,
+      eventTimeMs,
+      producedAtMs: envelope.time,
+      source: envelope.source,
+    },
+  };
+}
+
+/** Decodes raw message bytes: size, JSON, then the schema. */
+export function decodeMessage(payload: Buffer | null | undefined): DecodeResult {
+  if (!payload || payload.length === 0) return { ok: false, reason: 'malformed_json', detail: 'empty message' };
+  if (payload.length > MAX_MESSAGE_BYTES) {
+    return { ok: false, reason: 'oversized_message', detail: `${payload.length} bytes > ${MAX_MESSAGE_BYTES}` };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(payload.toString('utf8'));
+  } catch (error) {
+    return { ok: false, reason: 'malformed_json', detail: (error as Error).message.slice(0, 200) };
+  }
+  return validateEnvelope(value);
+}
+
+/** Maps the first schema issue to one reason from the fixed list, with a readable detail. */
+function classify(error: z.ZodError, value: unknown): DecodeResult & { ok: false } {
+  const issue = error.issues[0];
+  if (!issue) return { ok: false, reason: 'invalid_field', detail: 'invalid envelope' };
+  const path = issue.path.map(String);
+  const field = path[path.length - 1] ?? '';
+  const where = path.length > 0 ? path.join('.') : 'message';
+  const detail = `${where}: ${issue.message}`.slice(0, 300);
+  if (valueAt(value, path) === undefined && path.length > 0) return { ok: false, reason: 'missing_field', detail };
+  if (UUID_FIELDS.has(field)) return { ok: false, reason: 'invalid_uuid', detail };
+  if (field === 'event') return { ok: false, reason: 'unknown_event', detail };
+  if (field === 'quantity') return { ok: false, reason: 'invalid_quantity', detail };
+  if (field === 'timestamp') return { ok: false, reason: 'invalid_timestamp', detail };
+  return { ok: false, reason: 'invalid_field', detail };
+}
+
+function valueAt(value: unknown, path: string[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+/** Wraps a movement's `data` in a full envelope (the API's POST and the load generator use it). */
+export function wrapInEnvelope(data: MovementData, options: { id: string; source: string; timeMs: number }): Envelope {
+  return {
+    id: options.id,
+    source: options.source,
+    specversion: '1.0',
+    type: EVENT_TYPE,
+    datacontenttype: 'application/json',
+    dataschema: 'ru.retail.warehouses.movement.v1.0',
+    time: options.timeMs,
+    subject: `${options.source}:${data.event.toUpperCase()}`,
+    destination: 'ru.retail.warehouses',
+    data,
+  };
+}

@@ -1,0 +1,53 @@
+import path from 'node:path';
+import { tmpdir } from 'node:os';
+import type { TestProject } from 'vitest/node';
+import { migrate } from '../db/migrations.js';
+import { withDatabase } from '../db/url.js';
+import { createDatabase, startEmbeddedPostgres, type RunningPostgres } from '../db/embedded-postgres.js';
+import { startMockCluster, type MockCluster } from '../kafka/mock-cluster.js';
+
+/**
+ * Starts the real parts every integration test uses, once per run: PostgreSQL (embedded, or the
+ * server behind DATABASE_URL when set) with a migrated template database, and the librdkafka mock
+ * cluster. Tests read them with `inject(...)`; child processes get KAFKA_BROKERS in their env.
+ */
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Maintenance-database URL of the test server; tests clone databases from the template. */
+    postgresAdminUrl: string;
+    /** Name of the migrated template database. */
+    templateDatabase: string;
+    /** host:port of the mock Kafka cluster. */
+    kafkaBrokers: string;
+  }
+}
+
+export const TEMPLATE_DATABASE = 'wsm_template';
+
+let postgres: RunningPostgres | undefined;
+let cluster: MockCluster | undefined;
+
+export async function setup(project: TestProject): Promise<void> {
+  let adminUrl = process.env.DATABASE_URL;
+  if (adminUrl) {
+    adminUrl = withDatabase(adminUrl, 'postgres');
+  } else {
+    postgres = await startEmbeddedPostgres({ dataDir: path.join(tmpdir(), `wsm-test-pg-${process.pid}`), ephemeral: true });
+    adminUrl = postgres.adminUrl;
+  }
+  await createDatabase(adminUrl, TEMPLATE_DATABASE);
+  await migrate(withDatabase(adminUrl, TEMPLATE_DATABASE));
+
+  cluster = await startMockCluster();
+  process.env.KAFKA_BROKERS = cluster.bootstrapServers;
+
+  project.provide('postgresAdminUrl', adminUrl);
+  project.provide('templateDatabase', TEMPLATE_DATABASE);
+  project.provide('kafkaBrokers', cluster.bootstrapServers);
+}
+
+export async function teardown(): Promise<void> {
+  await cluster?.stop();
+  await postgres?.stop();
+}

@@ -1,0 +1,15 @@
+// Prints the test run's closing line, `N passed, N failed` (and skipped), from vitest's JSON report.
+import { readFileSync } from 'node:fs';
+
+const file = process.argv[2];
+let report;
+try {
+  report = JSON.parse(readFileSync(file, 'utf8'));
+} catch (error) {
+  console.log(`0 passed, 1 failed (no test report at ${file}: ${error.message})`);
+  process.exit(0);
+}
+const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+const failedFiles = (report.testResults ?? []).filter((r) => r.status === 'failed' && (r.assertionResults ?? []).length === 0).length;
+const failed = (report.numFailedTests ?? 0) + failedFiles;
+console.log(`${report.numPassedTests ?? 0} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);

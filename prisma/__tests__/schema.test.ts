@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PrismaClient } from '../../api/generated/prisma/client.js';
+import { createTestDatabase, type TestDatabase } from '../../lib/testing/database.js';
+
+// schema.prisma and the migrations are two descriptions of one schema: write and read every model
+// through Prisma Client against the migrated database, so any drift (a renamed column, a wrong
+// type, a missing default) fails here.
+
+let db: TestDatabase;
+let prisma: PrismaClient;
+
+beforeAll(async () => {
+  db = await createTestDatabase('prisma');
+  prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: db.url }) });
+});
+
+afterAll(async () => {
+  await prisma?.$disconnect();
+  await db?.drop();
+});
+
+describe('schema.prisma against the migrated database', () => {
+  const warehouseId = randomUUID();
+  const productId = randomUUID();
+  const messageId = randomUUID();
+  const movementId = randomUUID();
+
+  it('Event', async () => {
+    const written = await prisma.event.create({
+      data: {
+        messageId, movementId, warehouseId, productId, event: 'departure', quantity: 7,
+        eventTime: new Date('2025-02-18T14:34:56Z'), producedAt: new Date(), source: 'WH-1',
+        topic: 't', partition: 2, offset: 41n, outcome: 'rejected', rejectReason: 'insufficient_stock', stockAfter: 0n,
+      },
+    });
+    expect(written.seq).toBeTypeOf('bigint');
+    const read = await prisma.event.findUniqueOrThrow({ where: { messageId } });
+    expect(read).toMatchObject({ event: 'departure', quantity: 7, rejectReason: 'insufficient_stock', offset: 41n });
+    expect(read.receivedAt).toBeInstanceOf(Date);
+  });
+
+  it('Stock', async () => {
+    await prisma.stock.create({ data: { warehouseId, productId, quantity: 12n, status: 'available', lastMessageId: messageId } });
+    const read = await prisma.stock.findUniqueOrThrow({ where: { warehouseId_productId: { warehouseId, productId } } });
+    expect(read).toMatchObject({ quantity: 12n, status: 'available', lastMessageId: messageId });
+    await expect(prisma.stock.update({ where: { warehouseId_productId: { warehouseId, productId } }, data: { quantity: -1n } })).rejects.toThrow();
+  });
+
+  it('Movement', async () => {
+    await prisma.movement.create({
+      data: { movementId, productId, sourceWarehouseId: warehouseId, departureMessageId: messageId, departedAt: new Date(), quantitySent: 100 },
+    });
+    const read = await prisma.movement.findUniqueOrThrow({ where: { movementId } });
+    expect(read).toMatchObject({ quantitySent: 100, arrivalMessageId: null, quantityReceived: null });
+  });
+
+  it('StatusChange and StatusChangeCounter', async () => {
+    const change = await prisma.statusChange.create({
+      data: { warehouseId, productId, previousStatus: 'out_of_stock', status: 'low', quantity: 3n, messageId },
+    });
+    expect(change.id).toBeTypeOf('bigint');
+    const counter = await prisma.statusChangeCounter.update({ where: { singleton: true }, data: { total: { increment: 1 } } });
+    expect(counter.total).toBe(1n);
+    expect(await prisma.statusChangeCounter.count()).toBe(1);
+  });
+
+  it('ConsumerOffset', async () => {
+    await prisma.consumerOffset.create({ data: { groupId: 'g', topic: 't', partition: 0, nextOffset: 10n } });
+    const read = await prisma.consumerOffset.findUniqueOrThrow({ where: { groupId_topic_partition: { groupId: 'g', topic: 't', partition: 0 } } });
+    expect(read.nextOffset).toBe(10n);
+  });
+
+  it('DeadLetter', async () => {
+    const payload = Buffer.from([0xff, 0x00, 0x7b]);
+    await prisma.deadLetter.create({
+      data: { topic: 't', partition: 1, offset: 5n, messageKey: 'k', payload, payloadBytes: 3, reason: 'malformed_json', detail: 'x' },
+    });
+    const read = await prisma.deadLetter.findUniqueOrThrow({ where: { topic_partition_offset: { topic: 't', partition: 1, offset: 5n } } });
+    expect(Buffer.from(read.payload)).toEqual(payload);
+  });
+
+  it('StagingEvent', async () => {
+    await prisma.stagingEvent.create({
+      data: {
+        seq: 0, messageId, movementId, warehouseId, productId, event: 'arrival', quantity: 1,
+        eventTime: new Date(), producedAt: new Date(), source: 'WH-1', topic: 't', partition: 0, offset: 0n,
+      },
+    });
+    expect(await prisma.stagingEvent.count()).toBe(1);
+    await prisma.stagingEvent.deleteMany();
+  });
+});
