@@ -1,0 +1,101 @@
+import type { DeadLetterReason, MovementEvent } from '../lib/event.js';
+
+/** Where a message came from. */
+export interface Position {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+/** A consumed message that decoded to a valid event. */
+export interface EventRecord extends Position {
+  kind: 'event';
+  event: MovementEvent;
+  key: string | null;
+}
+
+/** A consumed message that failed validation (or, after bisection, the database's checks). */
+export interface DeadLetterRecord extends Position {
+  kind: 'dead_letter';
+  reason: DeadLetterReason;
+  detail: string;
+  key: string | null;
+  payload: Buffer;
+  /** The payload's original size (it may have been cut). */
+  payloadBytes: number;
+}
+
+export type BatchRecord = EventRecord | DeadLetterRecord;
+
+/** The offset range a batch consumed from one partition: [first, next). */
+export interface PartitionRange {
+  partition: number;
+  first: number;
+  next: number;
+}
+
+/**
+ * A batch: records in the order they were read (so in offset order per partition), and each
+ * partition's offset range. Valid and invalid records both move the offsets.
+ */
+export class Batch {
+  readonly records: BatchRecord[] = [];
+  private readonly ranges = new Map<number, PartitionRange>();
+  /** Envelope `time` (epoch ms) of the oldest valid event, for end-to-end latency. */
+  private readonly producedAtMs: number[] = [];
+  readonly startedAtMs = Date.now();
+
+  constructor(readonly topic: string) {}
+
+  /** Builds a batch from records already in read order (used when bisecting). */
+  static of(topic: string, records: readonly BatchRecord[]): Batch {
+    const batch = new Batch(topic);
+    for (const record of records) batch.add(record);
+    return batch;
+  }
+
+  add(record: BatchRecord): void {
+    this.records.push(record);
+    const range = this.ranges.get(record.partition);
+    if (!range) this.ranges.set(record.partition, { partition: record.partition, first: record.offset, next: record.offset + 1 });
+    else range.next = Math.max(range.next, record.offset + 1);
+    if (record.kind === 'event') this.producedAtMs.push(record.event.producedAtMs);
+  }
+
+  get size(): number {
+    return this.records.length;
+  }
+
+  get partitionRanges(): PartitionRange[] {
+    return [...this.ranges.values()];
+  }
+
+  hasPartition(partition: number): boolean {
+    return this.ranges.has(partition);
+  }
+
+  events(): EventRecord[] {
+    return this.records.filter((record): record is EventRecord => record.kind === 'event');
+  }
+
+  deadLetters(): DeadLetterRecord[] {
+    return this.records.filter((record): record is DeadLetterRecord => record.kind === 'dead_letter');
+  }
+
+  /** Envelope times of the valid events, for the end-to-end latency histogram. */
+  producedTimes(): readonly number[] {
+    return this.producedAtMs;
+  }
+
+  /** Two halves in read order; each half's offsets follow from its own records. */
+  split(): [Batch, Batch] {
+    const middle = Math.ceil(this.records.length / 2);
+    return [Batch.of(this.topic, this.records.slice(0, middle)), Batch.of(this.topic, this.records.slice(middle))];
+  }
+
+  /** Removes and returns the records of the given partitions, as a batch of their own. */
+  extractPartitions(partitions: ReadonlySet<number>): Batch {
+    const taken = this.records.filter((record) => partitions.has(record.partition));
+    return Batch.of(this.topic, taken);
+  }
+}

@@ -1,0 +1,24 @@
+import { decodeMessage } from '../lib/event.js';
+import type { KafkaMessage } from '../lib/kafka/client.js';
+import type { BatchRecord } from './batch.js';
+
+/** Dead-letter payloads are cut to this many bytes in the table (the DLQ topic gets them whole). */
+export const DEAD_LETTER_PAYLOAD_BYTES = 4096;
+
+/** Turns one Kafka message into a batch record: a valid event or a dead letter with its reason. */
+export function decodeRecord(message: KafkaMessage): BatchRecord {
+  const position = { topic: message.topic, partition: message.partition, offset: message.offset };
+  const key = message.key === undefined || message.key === null ? null : message.key.toString();
+  const result = decodeMessage(message.value);
+  if (result.ok) return { kind: 'event', ...position, key, event: result.event };
+  const payload = message.value ?? Buffer.alloc(0);
+  return {
+    kind: 'dead_letter',
+    ...position,
+    key,
+    reason: result.reason,
+    detail: result.detail,
+    payload,
+    payloadBytes: payload.length,
+  };
+}

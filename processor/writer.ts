@@ -1,0 +1,109 @@
+import pg from 'pg';
+import { createLogger } from '../lib/log.js';
+import type { Batch } from './batch.js';
+import { FENCED_SQLSTATE, FencedError } from './errors.js';
+import { applyBatch, prepareBatchSession, type ApplyResult } from './sql/apply-batch.js';
+import { copyToStaging } from './sql/copy-staging.js';
+import { insertDeadLetters } from './sql/dead-letters.js';
+
+const log = createLogger('writer');
+
+export interface WriterOptions {
+  databaseUrl: string;
+  groupId: string;
+  lowStockThreshold: number;
+  /** Ask apply_batch for the changed stock rows and status changes (for Kafka notifications). */
+  collectNotifications: boolean;
+}
+
+export interface WriteResult {
+  apply: ApplyResult;
+  copySeconds: number;
+  mergeSeconds: number;
+  totalSeconds: number;
+}
+
+/**
+ * Writes batches on one dedicated connection: BEGIN, COPY into staging, dead letters, apply_batch
+ * (fence + merge + offsets), COMMIT. Any error rolls back and is rethrown; a broken connection is
+ * dropped and the next write opens a new one.
+ */
+export class BatchWriter {
+  private client: pg.Client | undefined;
+
+  constructor(private readonly options: WriterOptions) {}
+
+  /** One attempt at writing `batch`. Throws FencedError when a newer owner has moved past it. */
+  async write(batch: Batch): Promise<WriteResult> {
+    const client = await this.connection();
+    const started = performance.now();
+    try {
+      await client.query('BEGIN');
+      await copyToStaging(client, batch.events());
+      const copied = performance.now();
+      await insertDeadLetters(client, batch.deadLetters());
+      const apply = await applyBatch(client, {
+        groupId: this.options.groupId,
+        topic: batch.topic,
+        ranges: batch.partitionRanges,
+        lowStockThreshold: this.options.lowStockThreshold,
+        collectNotifications: this.options.collectNotifications,
+      });
+      const merged = performance.now();
+      await client.query('COMMIT');
+      return {
+        apply,
+        copySeconds: (copied - started) / 1000,
+        mergeSeconds: (merged - copied) / 1000,
+        totalSeconds: (performance.now() - started) / 1000,
+      };
+    } catch (error) {
+      await this.rollback(client);
+      if ((error as { code?: string }).code === FENCED_SQLSTATE) {
+        throw new FencedError((error as Error).message, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  /** Checks the database answers (for /ready). */
+  async ping(): Promise<void> {
+    const client = await this.connection();
+    await client.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+  }
+
+  private async connection(): Promise<pg.Client> {
+    if (this.client) return this.client;
+    const client = new pg.Client({ connectionString: this.options.databaseUrl, application_name: 'processor-writer' });
+    client.on('error', (error) => {
+      // An idle connection died (server restart): forget it; the next write reconnects.
+      log.warn({ err: error }, 'database connection lost');
+      if (this.client === client) this.client = undefined;
+    });
+    try {
+      await client.connect();
+      await prepareBatchSession(client);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    this.client = client;
+    return client;
+  }
+
+  private async rollback(client: pg.Client): Promise<void> {
+    try {
+      await client.query('ROLLBACK');
+    } catch {
+      // The connection itself is gone: drop it so the next attempt reconnects.
+      if (this.client === client) this.client = undefined;
+      await client.end().catch(() => undefined);
+    }
+  }
+}
