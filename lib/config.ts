@@ -29,6 +29,10 @@ export const configSchema = z.object({
   BATCH_MAX_WAIT_MS: positiveInt.max(600_000).default(200),
   LOW_STOCK_THRESHOLD: z.coerce.number().int().min(0).max(2_147_483_647).default(10),
   API_PORT: port.default(8000),
+  /** Bearer token that enables POST /api/events; unset keeps the API read-only. */
+  API_WRITE_TOKEN: z.string().min(16, 'at least 16 characters').max(512).optional(),
+  /** Read-cache staleness bound in milliseconds (0 disables the cache): see README "Read API". */
+  API_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   PROCESSOR_PORT: port.default(9101),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
