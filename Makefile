@@ -50,3 +50,21 @@ lint: install ## Type-check and lint
 .PHONY: migrate
 migrate: install ## Apply pending migrations to DATABASE_URL (or the running embedded stack)
 	$(NPX) tsx prisma/migrate.ts
+
+# --- run --------------------------------------------------------------------------------------
+# make dev (embedded stack), make start/stop (docker compose), and the checks of their configs.
+
+# Installs Debian packages ($1) when a command ($2) is missing: as root from Debian's archive,
+# otherwise it says what to install.
+define need-deb
+	@command -v $(2) >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then echo "installing Debian package(s) $(1) (for $(2))"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(1) >/dev/null; \
+	  else echo "$(2) is missing: sudo apt-get install $(1)" >&2; exit 1; fi; }
+endef
+
+.PHONY: check-prometheus
+check-prometheus: ## Check the Prometheus configs and alert rules, and run the rules' unit tests (promtool)
+	$(call need-deb,prometheus,promtool)
+	promtool check config prometheus/prometheus.yml prometheus/prometheus.dev.yml
+	promtool test rules prometheus/tests/*.test.yml
