@@ -68,3 +68,7 @@ check-prometheus: ## Check the Prometheus configs and alert rules, and run the r
 	$(call need-deb,prometheus,promtool)
 	promtool check config prometheus/prometheus.yml prometheus/prometheus.dev.yml
 	promtool test rules prometheus/tests/*.test.yml
+
+.PHONY: dashboard
+dashboard: install ## Regenerate grafana/dashboards/warehouse.json from grafana/panels.ts
+	$(NPX) tsx grafana/dashboard.ts
