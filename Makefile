@@ -72,3 +72,35 @@ check-prometheus: ## Check the Prometheus configs and alert rules, and run the r
 .PHONY: dashboard
 dashboard: install ## Regenerate grafana/dashboards/warehouse.json from grafana/panels.ts
 	$(NPX) tsx grafana/dashboard.ts
+
+# --- load -------------------------------------------------------------------------------------
+# Load tools (load/README.md). Extra options: ARGS="--count 100000 --rate 5000", see --help.
+
+.PHONY: produce
+produce: install ## Send generated movement events to the running stack (ARGS="--count N --rate R --seed S ...")
+	$(NPX) tsx load/produce.ts $(ARGS)
+
+# The container stack. `docker compose` (v2) where present, else docker-compose (v1).
+COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
+export COMPOSE_PROJECT_NAME ?= warehouse-stock-monitor
+
+.PHONY: start
+start: ## Run the full stack in containers (Kafka, PostgreSQL, processors, API, Prometheus, Grafana) and wait until healthy
+	@command -v docker >/dev/null 2>&1 || { echo "make start needs a container engine (docker); without one, use make dev" >&2; exit 1; }
+	$(COMPOSE) up -d --build --wait
+	@echo
+	@echo "  API         http://localhost:8000   (OpenAPI: /api/openapi.json)"
+	@echo "  Grafana     http://localhost:3000   (anonymous read-only; admin password: GRAFANA_ADMIN_PASSWORD)"
+	@echo "  Prometheus  http://localhost:9090"
+	@echo "  Kafka       127.0.0.1:9092          PostgreSQL  postgresql://postgres:***@127.0.0.1:5432/warehouse"
+	@echo "  stop with: make stop"
+
+.PHONY: stop
+stop: ## Stop the container stack (keeps its volumes; `docker compose down -v` drops them)
+	$(COMPOSE) down
+
+.PHONY: check-compose
+check-compose: install ## Check docker-compose.yml (docker-compose config) and what it sets (vitest)
+	$(call need-deb,docker-compose,docker-compose)
+	docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml: valid"
+	$(NPX) vitest run lib/dev/__tests__/compose.test.ts

@@ -1,0 +1,74 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sleep } from './send.js';
+
+/**
+ * A service (processor or API) run as a child process, `node --import tsx <entry>`, exactly as in
+ * production but for tsx; its JSON logs go to a file so a failure can be read after the run.
+ */
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface Service {
+  name: string;
+  child: ChildProcess;
+  logFile: string;
+  /** Waits until `url` answers 200, or throws with the log's tail when the child dies or time runs out. */
+  waitReady(url: string, timeoutMs?: number): Promise<void>;
+  /** Peak resident set size so far, bytes (Linux VmHWM), or undefined where /proc is absent. */
+  peakRssBytes(): Promise<number | undefined>;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+export function startService(name: string, entry: string, env: Record<string, string>, logFile: string): Service {
+  const log = createWriteStream(logFile);
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve((exitCode = code))));
+
+  const tail = async (): Promise<string> => {
+    const text = await readFile(logFile, 'utf8').catch(() => '');
+    return text.split('\n').slice(-15).join('\n');
+  };
+
+  return {
+    name,
+    child,
+    logFile,
+    async waitReady(url, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (exitCode !== undefined) throw new Error(`${name} exited with code ${exitCode} before it was ready; log ${logFile}:\n${await tail()}`);
+        const ok = await fetch(url, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+        if (ok) return;
+        if (Date.now() > deadline) throw new Error(`${name} not ready at ${url} after ${timeoutMs} ms; log ${logFile}:\n${await tail()}`);
+        await sleep(200);
+      }
+    },
+    async peakRssBytes() {
+      if (!child.pid) return undefined;
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
+      const match = /VmHWM:\s+(\d+) kB/.exec(status);
+      return match ? Number(match[1]) * 1024 : undefined;
+    },
+    async stop(graceMs = 30_000) {
+      if (exitCode !== undefined) return exitCode;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const code = await exited;
+      clearTimeout(timer);
+      log.end();
+      return code;
+    },
+  };
+}
