@@ -104,3 +104,8 @@ check-compose: install ## Check docker-compose.yml (docker-compose config) and w
 	$(call need-deb,docker-compose,docker-compose)
 	docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml: valid"
 	$(NPX) vitest run lib/dev/__tests__/compose.test.ts
+
+.PHONY: dev
+dev: install ## Run the product here: embedded PostgreSQL, the librdkafka mock cluster, processor, API (DEV_PRODUCE_RATE=N adds the generator)
+	@mkdir -p .dev
+	@exec node --import tsx lib/dev/main.ts
