@@ -1,0 +1,38 @@
+import { badRequest } from './problem.js';
+
+/**
+ * Opaque keyset cursors: base64url of `[list, ...keyValues]`. The list name stops a cursor of one
+ * list from being replayed on another; the key values are the last row's keyset columns, so the
+ * next page starts strictly after it and rows inserted meanwhile never cause gaps or repeats.
+ */
+
+type KeyValue = string;
+
+export function encodeCursor(list: string, values: KeyValue[]): string {
+  return Buffer.from(JSON.stringify([list, ...values])).toString('base64url');
+}
+
+/**
+ * Decodes a cursor of `list` with `arity` key values, each checked by `check`.
+ *
+ * @throws 400 problem naming the `cursor` parameter on anything else
+ */
+export function decodeCursor(cursor: string, list: string, arity: number, check: (value: string) => boolean): string[] {
+  const fail = () => badRequest([{ in: 'query', name: 'cursor', reason: 'is not a cursor of this list (use nextCursor as given)' }]);
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw fail();
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw fail();
+  }
+  if (!Array.isArray(decoded) || decoded.length !== arity + 1 || decoded[0] !== list) throw fail();
+  const values = decoded.slice(1) as unknown[];
+  if (!values.every((value): value is string => typeof value === 'string' && check(value))) throw fail();
+  return values;
+}
+
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+export const isUuid = (value: string): boolean => UUID.test(value);
+/** A bigint id as decimal text, within PostgreSQL's bigint. */
+export const isBigintId = (value: string): boolean => /^\d{1,19}$/.test(value) && BigInt(value) <= 9_223_372_036_854_775_807n;

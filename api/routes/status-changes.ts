@@ -1,0 +1,115 @@
+import { PassThrough } from 'node:stream';
+import { z } from 'zod';
+import { decodeCursor, encodeCursor, isBigintId } from '../cursor.js';
+import type { ApiDeps } from '../deps.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import { ResourceRouter } from '../openapi/route.js';
+import { badRequest } from '../problem.js';
+import { pageOf, pageQuery, uuid } from '../schemas/common.js';
+import { statusChangeSchema, stockStatus } from '../schemas/resources.js';
+import { statusChangeBody } from '../serialize.js';
+
+/** The status-change log, and its live Server-Sent Events stream. */
+
+const TAG = 'status changes';
+const CURSOR = 'status-changes';
+const eventId = z.string().regex(/^\d{1,15}$/, 'must be a status change id (a non-negative integer)');
+
+export function statusChangesRouter(deps: ApiDeps): ResourceRouter {
+  const resource = new ResourceRouter();
+
+  resource.add(
+    {
+      method: 'get',
+      path: '/api/status-changes',
+      operationId: 'listStatusChanges',
+      tag: TAG,
+      summary: 'The log of stock status changes, in commit order',
+      query: z.strictObject({
+        warehouseId: uuid.optional(),
+        productId: uuid.optional(),
+        status: stockStatus.optional().describe('Only changes to this status.'),
+        ...pageQuery,
+      }),
+      responses: {
+        200: { description: 'A page of status changes, by id.', schema: pageOf(statusChangeSchema), name: 'StatusChangePage' },
+        400: { description: 'A parameter is invalid; `invalidParams` names it.' },
+      },
+    },
+    async (ctx, { query }) => {
+      const after = query.cursor ? decodeCursor(query.cursor, CURSOR, 1, isBigintId)[0] : undefined;
+      const where: Prisma.StatusChangeWhereInput = {
+        warehouseId: query.warehouseId,
+        productId: query.productId,
+        status: query.status,
+        ...(after ? { id: { gt: BigInt(after) } } : {}),
+      };
+      const rows = await deps.db.statusChange.findMany({ where, orderBy: { id: 'asc' }, take: query.limit + 1 });
+      const page = rows.slice(0, query.limit);
+      const last = page[page.length - 1];
+      ctx.body = { items: page.map(statusChangeBody), nextCursor: rows.length > query.limit && last ? encodeCursor(CURSOR, [last.id.toString()]) : null };
+    },
+  );
+
+  resource.add(
+    {
+      method: 'get',
+      path: '/api/status-changes/stream',
+      operationId: 'streamStatusChanges',
+      tag: TAG,
+      summary: 'Live status changes as Server-Sent Events',
+      description:
+        'Each event is `id: <status change id>` and `data: <StatusChange JSON>`, sent within about a second of the ' +
+        'processor\'s commit (PostgreSQL LISTEN/NOTIFY). A `: heartbeat` comment every 15 s keeps idle connections open. ' +
+        'Reconnect with the `Last-Event-ID` header (EventSource does this itself) or `lastEventId` query parameter to first ' +
+        'receive every change after that id from the log, then live ones: no change is lost across a reconnect. Without ' +
+        'either, the stream starts with changes committed after it opened.',
+      query: z.strictObject({ lastEventId: eventId.optional().describe('Resume after this id (for clients that cannot set headers).') }),
+      headers: [{ name: 'Last-Event-ID', required: false, description: 'Resume after this status change id.', schema: eventId }],
+      responses: {
+        200: { description: 'An endless text/event-stream of status changes.', contentType: 'text/event-stream' },
+        400: { description: 'Last-Event-ID is not a status change id.' },
+      },
+    },
+    (ctx, { query }) => {
+      const header = ctx.get('last-event-id');
+      let resumeAfter: number | undefined;
+      if (header !== '') {
+        const parsed = eventId.safeParse(header);
+        if (!parsed.success) throw badRequest([{ in: 'header', name: 'Last-Event-ID', reason: 'must be a status change id (a non-negative integer)' }]);
+        resumeAfter = Number(parsed.data);
+      } else if (query.lastEventId !== undefined) {
+        resumeAfter = Number(query.lastEventId);
+      }
+
+      const stream = new PassThrough({ highWaterMark: 64 * 1024 });
+      ctx.req.socket.setTimeout(0);
+      ctx.req.socket.setNoDelay(true);
+      ctx.status = 200;
+      ctx.type = 'text/event-stream';
+      ctx.set({ 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+      ctx.body = stream;
+      // Reconnect after 2 s if the connection drops; the opening comment sends the headers at once.
+      stream.write('retry: 2000\n: connected\n\n');
+
+      const unsubscribe = deps.statusHub.subscribe(
+        {
+          write: (chunk) => {
+            if (!stream.writableEnded) stream.write(chunk);
+            return stream.writableLength;
+          },
+          close: () => stream.end(),
+        },
+        resumeAfter,
+      );
+      const stop = () => {
+        unsubscribe();
+        stream.end();
+      };
+      ctx.req.on('close', stop);
+      stream.on('error', stop);
+    },
+  );
+
+  return resource;
+}
