@@ -34,6 +34,9 @@ export const configSchema = z.object({
   /** Read-cache staleness bound in milliseconds (0 disables the cache): see README "Read API". */
   API_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   PROCESSOR_PORT: port.default(9101),
+  /** Testing only: SIGKILL the processor at this point of its PROCESSOR_CRASH_ON_BATCH-th batch write. */
+  PROCESSOR_CRASH_AT: z.enum(['after-copy', 'after-merge', 'after-commit']).optional(),
+  PROCESSOR_CRASH_ON_BATCH: positiveInt.default(1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -12,6 +12,8 @@ export interface EventRecord extends Position {
   kind: 'event';
   event: MovementEvent;
   key: string | null;
+  /** The raw message, kept until commit in case the database refuses the event and it must be dead-lettered. */
+  payload?: Buffer;
 }
 
 /** A consumed message that failed validation (or, after bisection, the database's checks). */
@@ -41,7 +43,7 @@ export interface PartitionRange {
 export class Batch {
   readonly records: BatchRecord[] = [];
   private readonly ranges = new Map<number, PartitionRange>();
-  /** Envelope `time` (epoch ms) of the oldest valid event, for end-to-end latency. */
+  /** Envelope `time` (epoch ms) of each valid event, for end-to-end latency. */
   private readonly producedAtMs: number[] = [];
   readonly startedAtMs = Date.now();
 
@@ -93,9 +95,8 @@ export class Batch {
     return [Batch.of(this.topic, this.records.slice(0, middle)), Batch.of(this.topic, this.records.slice(middle))];
   }
 
-  /** Removes and returns the records of the given partitions, as a batch of their own. */
-  extractPartitions(partitions: ReadonlySet<number>): Batch {
-    const taken = this.records.filter((record) => partitions.has(record.partition));
-    return Batch.of(this.topic, taken);
+  /** The same records with the one at `index` replaced (a refused event turned dead letter). */
+  replacing(index: number, record: BatchRecord): Batch {
+    return Batch.of(this.topic, this.records.map((existing, i) => (i === index ? record : existing)));
   }
 }

@@ -10,7 +10,7 @@ export function decodeRecord(message: KafkaMessage): BatchRecord {
   const position = { topic: message.topic, partition: message.partition, offset: message.offset };
   const key = message.key === undefined || message.key === null ? null : message.key.toString();
   const result = decodeMessage(message.value);
-  if (result.ok) return { kind: 'event', ...position, key, event: result.event };
+  if (result.ok) return { kind: 'event', ...position, key, event: result.event, payload: message.value ?? undefined };
   const payload = message.value ?? Buffer.alloc(0);
   return {
     kind: 'dead_letter',

@@ -14,7 +14,16 @@ export interface WriterOptions {
   lowStockThreshold: number;
   /** Ask apply_batch for the changed stock rows and status changes (for Kafka notifications). */
   collectNotifications: boolean;
+  /**
+   * Fault injection for the crash-recovery tests: SIGKILL this process at that point of the
+   * `crashOnBatch`-th write. Never set in production.
+   */
+  crashAt?: CrashPoint;
+  crashOnBatch?: number;
 }
+
+export const CRASH_POINTS = ['after-copy', 'after-merge', 'after-commit'] as const;
+export type CrashPoint = (typeof CRASH_POINTS)[number];
 
 export interface WriteResult {
   apply: ApplyResult;
@@ -30,6 +39,7 @@ export interface WriteResult {
  */
 export class BatchWriter {
   private client: pg.Client | undefined;
+  private writes = 0;
 
   constructor(private readonly options: WriterOptions) {}
 
@@ -37,9 +47,11 @@ export class BatchWriter {
   async write(batch: Batch): Promise<WriteResult> {
     const client = await this.connection();
     const started = performance.now();
+    this.writes++;
     try {
       await client.query('BEGIN');
       await copyToStaging(client, batch.events());
+      this.maybeCrash('after-copy');
       const copied = performance.now();
       await insertDeadLetters(client, batch.deadLetters());
       const apply = await applyBatch(client, {
@@ -50,7 +62,9 @@ export class BatchWriter {
         collectNotifications: this.options.collectNotifications,
       });
       const merged = performance.now();
+      this.maybeCrash('after-merge');
       await client.query('COMMIT');
+      this.maybeCrash('after-commit');
       return {
         apply,
         copySeconds: (copied - started) / 1000,
@@ -66,10 +80,11 @@ export class BatchWriter {
     }
   }
 
-  /** Checks the database answers (for /ready). */
-  async ping(): Promise<void> {
-    const client = await this.connection();
-    await client.query('SELECT 1');
+  private maybeCrash(point: CrashPoint): void {
+    if (this.options.crashAt === point && this.writes === (this.options.crashOnBatch ?? 1)) {
+      log.warn({ point, batch: this.writes }, 'fault injection: killing this process');
+      process.kill(process.pid, 'SIGKILL');
+    }
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,47 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../lib/testing/database.js';
+import { encode } from '../../lib/testing/envelopes.js';
+import { produce, uniqueTopic } from '../../lib/testing/kafka.js';
+import { expectDatabaseMatchesOracle } from './assertions.js';
+import { committedCount, getEndpoint, startProcessor, waitFor, type RunningProcessor } from './helpers.js';
+import { Oracle } from './oracle.js';
+import { generateStream } from './stream.js';
+
+// A generated stream with known truth, through the mock cluster and the real processor, ends in
+// exactly the oracle's state; small batches so the stream spans many of them.
+
+let db: TestDatabase;
+let processor: RunningProcessor | undefined;
+beforeAll(async () => {
+  db = await createTestDatabase('oracle');
+});
+afterAll(async () => {
+  await processor?.stop('SIGKILL');
+  await db?.drop();
+});
+
+describe('processor against the oracle', () => {
+  it('ends in the oracle state for a stream of movements, losses, late arrivals and duplicates', async () => {
+    const topic = uniqueTopic('oracle');
+    const groupId = 'oracle-group';
+    const stream = generateStream({ movements: 1500, seed: 7 });
+    const oracle = new Oracle();
+    for (const event of stream) oracle.apply(event);
+    expect([...oracle.outcomes.values()]).toEqual(expect.arrayContaining(['applied', 'insufficient_stock', 'duplicate_movement_event']));
+
+    await produce(topic, stream.map((event) => ({ value: encode(event), key: event.data.warehouse_id })));
+    processor = await startProcessor({ DATABASE_URL: db.url, KAFKA_TOPIC: topic, KAFKA_GROUP_ID: groupId, BATCH_MAX_RECORDS: '200', BATCH_MAX_WAIT_MS: '50' });
+    await waitFor(
+      async () => (await committedCount(db.pool, groupId, topic)) === stream.length,
+      45_000,
+      async () => `committed ${await committedCount(db.pool, groupId, topic)} of ${stream.length}\n${processor?.output().slice(-3000)}`,
+    );
+    await expectDatabaseMatchesOracle(db.pool, oracle);
+
+    const ready = await getEndpoint(processor.port, '/ready');
+    expect(ready.status).toBe(200);
+    const metrics = await getEndpoint(processor.port, '/metrics');
+    expect(metrics.body).toMatch(new RegExp(`wsm_processor_events_consumed_total\\{service="processor"\\} ${stream.length}`));
+    expect(await processor.stop('SIGTERM')).toBe(0);
+  });
+});

@@ -1,0 +1,218 @@
+import { createLogger } from '../lib/log.js';
+import { asError, baseClientConfig, connectClient, disconnectClient, RdKafka, type KafkaMessage } from '../lib/kafka/client.js';
+import type { PartitionRange } from './batch.js';
+
+const log = createLogger('consumer');
+
+/** librdkafka error codes of the rebalance callback (rdkafka.h: RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS). */
+const ASSIGN_PARTITIONS = RdKafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS;
+const REVOKE_PARTITIONS = RdKafka.CODES.ERRORS.ERR__REVOKE_PARTITIONS;
+
+export interface ConsumerOptions {
+  brokers: string;
+  groupId: string;
+  topic: string;
+  clientId: string;
+  /** Where each newly assigned partition starts: the database's stored offsets. */
+  startOffsets(partitions: number[]): Promise<Map<number, number>>;
+  /** Called when partitions are revoked; the assignment is released when it resolves. */
+  onRevoke(partitions: number[]): Promise<void>;
+  /** Consumer lag per partition, from librdkafka statistics. */
+  onLag(partition: number, lag: number): void;
+  onAssignmentChange?(partitions: number[]): void;
+  /** The instance can no longer consume safely (see onRebalanceFailure). */
+  onFatal(error: unknown): void;
+}
+
+/**
+ * The librdkafka consumer (and nothing else): group membership, assignment from the database's
+ * offsets, batch reads, pause/resume, and offset commits kept in step for lag tools.
+ *
+ * librdkafka configuration: https://github.com/confluentinc/librdkafka/blob/master/CONFIGURATION.md
+ */
+export class Consumer {
+  private readonly consumer: RdKafka.KafkaConsumer;
+  private assigned: number[] = [];
+  /**
+   * Partitions whose messages `read` hands out. Cleared the moment a revoke is announced, so no
+   * record of a partition being released enters a batch after the revoke's flush began.
+   */
+  private readable = new Set<number>();
+  private paused = false;
+  /** Serialises rebalance handling: an assign never overtakes the revoke before it. */
+  private rebalancing: Promise<void> = Promise.resolve();
+  private joined = false;
+
+  constructor(private readonly options: ConsumerOptions) {
+    this.consumer = new RdKafka.KafkaConsumer(
+      {
+        ...baseClientConfig(options.brokers, options.clientId),
+        'group.id': options.groupId,
+        // Offsets are the database's business; Kafka's are committed by hand after each database commit.
+        'enable.auto.commit': false,
+        'enable.auto.offset.store': false,
+        // Eager rebalancing: revoke everything, then assign, so a batch never spans two assignments.
+        'partition.assignment.strategy': 'range',
+        rebalance_cb: (error: RdKafka.LibrdKafkaError, assignment: RdKafka.Assignment[]) => this.onRebalance(error, assignment),
+        // Bound librdkafka's prefetch queue (default 64 MiB per partition set): with pauses this
+        // bounds the processor's memory whatever the input rate.
+        'queued.max.messages.kbytes': 16_384,
+        'fetch.max.bytes': 16 * 1024 * 1024,
+        'statistics.interval.ms': 5000,
+        // A flush that waits minutes for a recovering database must not cost the assignment: the
+        // runner keeps polling while paused, and this is the upper bound between polls.
+        'max.poll.interval.ms': 300_000,
+        'session.timeout.ms': 10_000,
+        'heartbeat.interval.ms': 1000,
+      },
+      { 'auto.offset.reset': 'earliest' },
+    );
+    this.consumer.setDefaultConsumeTimeout(100);
+    // Return as soon as some messages are there instead of waiting the timeout for a full `max`
+    // (the method exists in lib/kafka-consumer.js but not in the package's type definitions).
+    (this.consumer as RdKafka.KafkaConsumer & { setDefaultIsTimeoutOnlyForFirstMessage(only: boolean): void }).setDefaultIsTimeoutOnlyForFirstMessage(true);
+    this.consumer.on('event.stats', (stats) => this.onStats(stats.message));
+    this.consumer.on('event.error', (error) => log.warn({ err: asError(error) }, 'kafka client error'));
+  }
+
+  async connect(): Promise<void> {
+    await connectClient(this.consumer);
+    this.consumer.subscribe([this.options.topic]);
+    log.info({ topic: this.options.topic, groupId: this.options.groupId }, 'subscribed');
+  }
+
+  /** True once the group has assigned this instance its partitions (possibly none). */
+  get hasJoined(): boolean {
+    return this.joined && this.consumer.isConnected();
+  }
+
+  get assignment(): readonly number[] {
+    return this.assigned;
+  }
+
+  /** Reads up to `max` messages of owned partitions, waiting at most ~100 ms for the first. */
+  read(max: number): Promise<KafkaMessage[]> {
+    return new Promise((resolve, reject) => {
+      this.consumer.consume(max, (error, messages) => {
+        if (error) return reject(asError(error));
+        resolve(messages.every((message) => this.readable.has(message.partition)) ? messages : messages.filter((message) => this.readable.has(message.partition)));
+      });
+    });
+  }
+
+  /**
+   * Restarts every assigned partition from the database's stored offsets, after this instance's
+   * batch was fenced: its position is behind what a newer owner committed, and reading on from it
+   * would skip records.
+   */
+  async restartFromStoredOffsets(): Promise<void> {
+    const step = this.rebalancing.then(async () => {
+      const partitions = this.assigned;
+      this.readable.clear();
+      this.consumer.unassign();
+      await this.assign(partitions);
+    });
+    this.rebalancing = step.catch(() => undefined);
+    await step;
+  }
+
+  /** Stops fetching every assigned partition (back-pressure); `read` keeps polling the group. */
+  pause(): void {
+    if (this.paused || this.assigned.length === 0) return;
+    this.consumer.pause(this.toppars());
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    if (this.assigned.length > 0) this.consumer.resume(this.toppars());
+    this.paused = false;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Commits Kafka offsets after the database committed them; failures only delay lag tools. */
+  commit(ranges: readonly PartitionRange[]): void {
+    const owned = ranges.filter((range) => this.assigned.includes(range.partition));
+    if (owned.length === 0) return;
+    try {
+      this.consumer.commit(owned.map((range) => ({ topic: this.options.topic, partition: range.partition, offset: range.next })));
+    } catch (error) {
+      log.debug({ err: error }, 'kafka offset commit failed; the database holds the offsets');
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    await this.rebalancing;
+    await disconnectClient(this.consumer);
+  }
+
+  private toppars(): RdKafka.TopicPartition[] {
+    return this.assigned.map((partition) => ({ topic: this.options.topic, partition }));
+  }
+
+  private onRebalance(error: RdKafka.LibrdKafkaError, assignment: RdKafka.Assignment[]): void {
+    const partitions = assignment.map((toppar) => toppar.partition);
+    if (error.code === ASSIGN_PARTITIONS) {
+      this.rebalancing = this.rebalancing.then(() => this.assign(partitions)).catch((failure: unknown) => this.onRebalanceFailure(failure));
+    } else if (error.code === REVOKE_PARTITIONS) {
+      this.readable.clear();
+      this.rebalancing = this.rebalancing.then(() => this.revoke(partitions)).catch((failure: unknown) => this.onRebalanceFailure(failure));
+    } else {
+      log.error({ err: asError(error) }, 'rebalance error');
+    }
+  }
+
+  private async assign(partitions: number[]): Promise<void> {
+    // The database is the source of truth for where to start; without a stored offset, Kafka's
+    // committed offset (or auto.offset.reset) decides.
+    const offsets = partitions.length > 0 ? await this.options.startOffsets(partitions) : new Map<number, number>();
+    const assignment = partitions.map((partition) => {
+      const offset = offsets.get(partition);
+      return offset === undefined ? { topic: this.options.topic, partition } : { topic: this.options.topic, partition, offset };
+    });
+    this.consumer.assign(assignment);
+    this.assigned = [...partitions].sort((a, b) => a - b);
+    this.readable = new Set(partitions);
+    this.paused = false;
+    this.joined = true;
+    this.options.onAssignmentChange?.(this.assigned);
+    log.info({ partitions: this.assigned, offsets: Object.fromEntries(offsets) }, 'partitions assigned');
+  }
+
+  private onRebalanceFailure(error: unknown): void {
+    // Without its start offsets (database unreachable for the whole retry budget) the instance
+    // cannot own partitions safely: leave it to the supervisor to restart it.
+    log.fatal({ err: error }, 'rebalance handling failed');
+    this.options.onFatal(error);
+  }
+
+  private async revoke(partitions: number[]): Promise<void> {
+    log.info({ partitions }, 'partitions revoked; flushing before release');
+    try {
+      await this.options.onRevoke(partitions);
+    } finally {
+      this.consumer.unassign();
+      this.assigned = [];
+      this.paused = false;
+      this.options.onAssignmentChange?.(this.assigned);
+    }
+  }
+
+  private onStats(json: string): void {
+    try {
+      const stats = JSON.parse(json) as { topics?: Record<string, { partitions?: Record<string, { consumer_lag?: number }> }> };
+      const partitions = stats.topics?.[this.options.topic]?.partitions ?? {};
+      for (const [id, partition] of Object.entries(partitions)) {
+        const number = Number(id);
+        if (number >= 0 && this.assigned.includes(number) && typeof partition.consumer_lag === 'number' && partition.consumer_lag >= 0) {
+          this.options.onLag(number, partition.consumer_lag);
+        }
+      }
+    } catch (error) {
+      log.debug({ err: error }, 'unreadable librdkafka statistics');
+    }
+  }
+}

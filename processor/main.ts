@@ -1,0 +1,163 @@
+/**
+ * The processor: wiring and the shutdown order. Start: config, metrics, database, Kafka producer
+ * (dead letters, notifications), consumer, health server, consume loop. SIGTERM/SIGINT: stop
+ * fetching, flush what is held, commit, leave the group, close, exit 0.
+ */
+import { hostname } from 'node:os';
+import pg from 'pg';
+import { loadConfig } from '../lib/config.js';
+import { createLogger } from '../lib/log.js';
+import { startMockCluster, type MockCluster } from '../lib/kafka/mock-cluster.js';
+import { KafkaProducer } from '../lib/kafka/producer.js';
+import { redactUrl } from '../lib/db/url.js';
+import { backoffDelayMs, sleep } from './backoff.js';
+import { Batcher } from './batcher.js';
+import { Consumer } from './consumer.js';
+import { Flusher, FlushAbandoned } from './flusher.js';
+import { startHealthServer } from './health.js';
+import { createProcessorMetrics } from './metrics.js';
+import { Notifier } from './notifier.js';
+import { Runner } from './runner.js';
+import { readStoredOffsets } from './sql/offsets.js';
+import { BatchWriter } from './writer.js';
+
+const log = createLogger('main');
+
+/** How long shutdown waits for the last flush before leaving the rest to redelivery. */
+const SHUTDOWN_FLUSH_TIMEOUT_MS = 30_000;
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const metrics = createProcessorMetrics();
+  const clientId = `processor-${hostname()}-${process.pid}`;
+
+  let mock: MockCluster | undefined;
+  let brokers = config.KAFKA_BROKERS;
+  if (brokers === 'mock') {
+    mock = await startMockCluster();
+    brokers = mock.bootstrapServers;
+    log.info({ brokers }, 'started the in-process librdkafka mock cluster');
+  }
+
+  // Small pool for start offsets and readiness; batches go through the writer's own connection.
+  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2, application_name: 'processor' });
+  pool.on('error', (error) => log.warn({ err: error }, 'idle database connection lost'));
+  const writer = new BatchWriter({
+    databaseUrl: config.DATABASE_URL,
+    groupId: config.KAFKA_GROUP_ID,
+    lowStockThreshold: config.LOW_STOCK_THRESHOLD,
+    collectNotifications: true,
+    crashAt: config.PROCESSOR_CRASH_AT,
+    crashOnBatch: config.PROCESSOR_CRASH_ON_BATCH,
+  });
+  const producer = new KafkaProducer(brokers, `${clientId}-producer`);
+  await producer.connect();
+
+  const shutdown = new AbortController();
+  let exiting = false;
+  const fatal = (error: unknown): void => {
+    if (exiting) return;
+    exiting = true;
+    // Nothing uncommitted is lost: the database offsets still point before it, so it is redelivered.
+    log.fatal({ err: error }, 'processor cannot continue; exiting so it restarts from the stored offsets');
+    process.exit(1);
+  };
+
+  let runner: Runner | undefined;
+  let consumer: Consumer | undefined;
+  const notifier = new Notifier(producer, config.KAFKA_NOTIFY_TOPIC, metrics);
+  const flusher = new Flusher({
+    writer,
+    producer,
+    deadLetterTopic: config.KAFKA_DLQ_TOPIC,
+    notifier,
+    metrics,
+    commitKafkaOffsets: (ranges) => consumer?.commit(ranges),
+    shutdown: shutdown.signal,
+  });
+  const batcher = new Batcher(
+    config.KAFKA_TOPIC,
+    config.BATCH_MAX_RECORDS,
+    config.BATCH_MAX_WAIT_MS,
+    (batch, reason) => flusher.flush(batch, reason),
+    (error) => (error instanceof FlushAbandoned ? log.warn({ err: error }, 'flush abandoned at shutdown') : fatal(error)),
+    () => runner?.requestRestart(),
+  );
+  consumer = new Consumer({
+    brokers,
+    groupId: config.KAFKA_GROUP_ID,
+    topic: config.KAFKA_TOPIC,
+    clientId,
+    startOffsets: (partitions) => withRetries('read stored offsets', () => readStoredOffsets(pool, config.KAFKA_GROUP_ID, config.KAFKA_TOPIC, partitions), shutdown.signal),
+    onRevoke: () => batcher.flushNow('revoke'),
+    onLag: (partition, lag) => metrics.consumerLag.set({ topic: config.KAFKA_TOPIC, partition: String(partition) }, lag),
+    onAssignmentChange: (partitions) => {
+      metrics.assignedPartitions.set(partitions.length);
+      metrics.consumerLag.reset();
+    },
+    onFatal: fatal,
+  });
+  await consumer.connect();
+  runner = new Runner(consumer, batcher, metrics);
+
+  const joinedConsumer = consumer;
+  const health = await startHealthServer(config.PROCESSOR_PORT, metrics.registry, {
+    async ready() {
+      const checks: Record<string, string> = { group: joinedConsumer.hasJoined ? 'joined' : 'not joined' };
+      try {
+        await pool.query('SELECT 1');
+        checks.database = 'reachable';
+      } catch (error) {
+        checks.database = `unreachable: ${(error as Error).message}`;
+      }
+      return { ready: joinedConsumer.hasJoined && checks.database === 'reachable', checks };
+    },
+  });
+  const metricsTimer = setInterval(() => metrics.inFlightRecords.set(batcher.inFlightRecords), 1000);
+  runner.start();
+  log.info(
+    { topic: config.KAFKA_TOPIC, groupId: config.KAFKA_GROUP_ID, brokers, database: redactUrl(config.DATABASE_URL), port: config.PROCESSOR_PORT,
+      batchMaxRecords: config.BATCH_MAX_RECORDS, batchMaxWaitMs: config.BATCH_MAX_WAIT_MS },
+    'processor started',
+  );
+
+  const stop = async (signal: string): Promise<void> => {
+    if (exiting) return;
+    exiting = true;
+    log.info({ signal }, 'shutting down: stop fetching, flush, commit, leave the group');
+    const deadline = setTimeout(() => shutdown.abort(), SHUTDOWN_FLUSH_TIMEOUT_MS);
+    await runner.stop();
+    await batcher.flushNow('shutdown');
+    clearTimeout(deadline);
+    await joinedConsumer.disconnect();
+    clearInterval(metricsTimer);
+    await producer.close();
+    await writer.close();
+    await pool.end();
+    await new Promise((resolve) => health.close(resolve));
+    await mock?.stop();
+    log.info('processor stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** Retries `action` with jittered backoff until it succeeds or `signal` aborts. */
+async function withRetries<T>(what: string, action: () => Promise<T>, signal: AbortSignal): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await action();
+    } catch (error) {
+      if (signal.aborted) throw error;
+      const delay = backoffDelayMs(attempt, 200, 10_000);
+      log.warn({ err: error, attempt, delayMs: delay }, `${what} failed; retrying`);
+      await sleep(delay, signal);
+    }
+  }
+}
+
+main().catch((error: unknown) => {
+  log.fatal({ err: error }, error instanceof Error ? error.message : 'processor failed to start');
+  process.exit(1);
+});
