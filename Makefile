@@ -109,3 +109,12 @@ check-compose: install ## Check docker-compose.yml (docker-compose config) and w
 dev: install ## Run the product here: embedded PostgreSQL, the librdkafka mock cluster, processor, API (DEV_PRODUCE_RATE=N adds the generator)
 	@mkdir -p .dev
 	@exec node --import tsx lib/dev/main.ts
+
+.PHONY: verify-dashboard
+verify-dashboard: install ## Run the embedded stack and a real Prometheus, drive load, and check every dashboard query returns data
+	$(call need-deb,prometheus,prometheus)
+	$(NPX) tsx lib/dev/verify/main.ts
+
+.PHONY: load
+load: install ## Benchmark the API with autocannon (cache on/off, 20-200 connections); report in load/results/
+	$(NPX) tsx load/api-bench.ts $(ARGS)
