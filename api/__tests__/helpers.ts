@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment -- bodies are validated against the OpenAPI schemas (helpers.ts), then read as plain JSON */
+/* eslint-disable @typescript-eslint/no-unsafe-member-access -- a parsed OpenAPI document and response bodies are plain JSON */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
