@@ -60,6 +60,6 @@ export function createApp(deps: ApiDeps): App {
   const root = new Router();
   for (const { router } of routers) root.use(router.routes());
   app.use(root.routes());
-  app.use(root.allowedMethods({ throw: true }));
+  app.use(root.allowedMethods());
   return { app, routers, document };
 }

@@ -68,8 +68,9 @@ function send(ctx: Context, status: number, body: Record<string, unknown>): void
 export async function problemMiddleware(ctx: Context, next: Next): Promise<void> {
   try {
     await next();
-    if (ctx.status === 404 && ctx.body === undefined) {
-      send(ctx, 404, { detail: `no route for ${ctx.method} ${ctx.path}` });
+    // Statuses set without a body: no route (404), or the router's 405/501 (its Allow header stays).
+    if (ctx.status >= 400 && (ctx.body === undefined || ctx.body === null)) {
+      send(ctx, ctx.status, { detail: ctx.status === 404 ? `no route for ${ctx.method} ${ctx.path}` : clientErrorDetail(ctx.status) });
     }
   } catch (error) {
     if (error instanceof ProblemError) {
@@ -77,13 +78,12 @@ export async function problemMiddleware(ctx: Context, next: Next): Promise<void>
       ctx.set(error.headers);
       return;
     }
-    const http = error as { status?: unknown; statusCode?: unknown; expose?: unknown; headers?: unknown };
+    const http = error as { status?: unknown; statusCode?: unknown };
     const status = typeof http.status === 'number' ? http.status : typeof http.statusCode === 'number' ? http.statusCode : 500;
     if (status >= 400 && status < 500) {
       // Koa's and koa-body's client errors: a fixed detail per status, never their message text
       // (raw-body's messages are safe, but a fixed text keeps the rule simple: no error text leaks).
       send(ctx, status, { detail: clientErrorDetail(status) });
-      if (status === 405 && http.headers && typeof http.headers === 'object') ctx.set(http.headers as Record<string, string>);
       return;
     }
     log.error({ err: error, method: ctx.method, path: ctx.path }, 'request failed');
@@ -101,6 +101,8 @@ function clientErrorDetail(status: number): string {
       return 'the request body is larger than the limit';
     case 415:
       return 'the request body must be application/json';
+    case 501:
+      return 'this method is not implemented';
     default:
       return STATUS_TITLES[status] ?? 'client error';
   }
