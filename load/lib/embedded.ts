@@ -1,5 +1,6 @@
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { migrate } from '../../lib/db/migrations.js';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../lib/db/embedded-postgres.js';
 
@@ -12,6 +13,7 @@ export interface BenchPostgres {
   server: RunningPostgres;
   /** A fresh, migrated database `name` (dropped first if it exists). */
   freshDatabase(name: string): Promise<string>;
+  dropDatabase(name: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -24,6 +26,15 @@ export async function startBenchPostgres(label: string): Promise<BenchPostgres> 
       const url = await server.createDatabase(name);
       await migrate(url);
       return url;
+    },
+    async dropDatabase(name) {
+      const client = new pg.Client({ connectionString: server.adminUrl });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
     },
     async stop() {
       await server.stop();

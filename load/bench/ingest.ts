@@ -1,0 +1,185 @@
+import pg from 'pg';
+import { freePort } from '../../lib/db/embedded-postgres.js';
+import type { PlannedMessage } from '../generator/plan.js';
+import { REPO_ROOT, startService } from '../lib/child.js';
+import type { BenchPostgres } from '../lib/embedded.js';
+import { histogramQuantile, percentile, readHistogram, sumMetric } from '../lib/prom.js';
+import { sendPlanned, sleep } from '../lib/send.js';
+import path from 'node:path';
+
+/**
+ * One end-to-end ingest run: a fresh database, the real processor as a child process, the planned
+ * messages produced through the mock cluster, paced so that the consumer's lag (produced minus
+ * committed offsets, read from the database) stays under `maxLag`: the mock cluster keeps only
+ * ~5 MB per partition (about 30k of these messages, measured) and drops older ones. Ends when every
+ * offset is committed, then checks the ledger and dead-letter counts against what was sent.
+ */
+
+export interface IngestOptions {
+  postgres: BenchPostgres;
+  brokers: string;
+  /** Pre-built messages (planning is not part of the measurement). */
+  messages: readonly PlannedMessage[];
+  batchMaxRecords: number;
+  batchMaxWaitMs: number;
+  label: string;
+  maxLag?: number;
+  onProgress?: (committed: number, note: string) => void;
+}
+
+export interface IngestResult {
+  label: string;
+  batchMaxRecords: number;
+  batchMaxWaitMs: number;
+  messages: number;
+  seconds: number;
+  eventsPerSecond: number;
+  verified: { ok: boolean; ledger: number; expectedLedger: number; deadLetters: number; expectedDeadLetters: number; committedOffsets: number };
+  batches: number;
+  meanBatchRecords: number;
+  flushSeconds: { p50?: number; p95?: number; p99?: number; sum: number };
+  mergeSeconds: { p50?: number; p99?: number };
+  copySeconds: { p50?: number; p99?: number };
+  /** Records per second of flush time: what the write path sustains when never idle. */
+  writePathEventsPerSecond: number;
+  /** Produce → visible in the ledger, sampled every 250 ms, milliseconds. */
+  freshnessMs: { samples: number; p50?: number; p95?: number; p99?: number; max?: number };
+  peakRssBytes?: number;
+  processorExitCode: number | null;
+}
+
+export async function runIngest(options: IngestOptions): Promise<IngestResult> {
+  const maxLag = options.maxLag ?? 60_000;
+  const tag = `${options.label}_${process.pid}`.replace(/[^a-z0-9_]/g, '_');
+  const dbName = `bench_${tag}`;
+  const databaseUrl = await options.postgres.freshDatabase(dbName);
+  const topic = `bench.${tag}`;
+  const groupId = `bench-${tag}`;
+  const total = options.messages.length;
+  const expectedLedger = new Set(options.messages.flatMap((m) => (m.kind !== 'invalid' && m.envelope ? [m.envelope.id] : []))).size;
+  const expectedDeadLetters = options.messages.filter((m) => m.kind === 'invalid').length;
+
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2, application_name: 'bench-harness' });
+  const committedNow = async (): Promise<number> =>
+    Number((await pool.query<{ n: string }>('SELECT coalesce(sum(next_offset), 0) AS n FROM consumer_offsets WHERE group_id = $1 AND topic = $2', [groupId, topic])).rows[0]?.n ?? 0);
+
+  // Stamp each message's envelope time when it is sent, so the processor's end-to-end latency and
+  // our freshness samples measure this run, not the planning.
+  let lastSent: { id: string; at: number } | undefined;
+  const stream = (function* () {
+    for (const m of options.messages) {
+      if (m.kind !== 'invalid' && m.kind !== 'duplicate' && m.envelope) {
+        const envelope = { ...m.envelope, time: Date.now() };
+        lastSent = { id: envelope.id, at: performance.now() };
+        yield { ...m, value: Buffer.from(JSON.stringify(envelope)) };
+      } else yield m;
+    }
+  })();
+
+  // The topic must exist before the processor subscribes: send the first message now.
+  await sendPlanned({ brokers: options.brokers, topic, messages: stream, count: 1 });
+  const port = await freePort();
+  const processor = startService('processor', 'processor/main.ts', {
+    DATABASE_URL: databaseUrl,
+    KAFKA_BROKERS: options.brokers,
+    KAFKA_TOPIC: topic,
+    KAFKA_DLQ_TOPIC: `${topic}.dlq`,
+    KAFKA_NOTIFY_TOPIC: `${topic}.notify`,
+    KAFKA_GROUP_ID: groupId,
+    BATCH_MAX_RECORDS: String(options.batchMaxRecords),
+    BATCH_MAX_WAIT_MS: String(options.batchMaxWaitMs),
+    PROCESSOR_PORT: String(port),
+    LOG_LEVEL: 'warn',
+  }, path.join(REPO_ROOT, `.dev/bench-processor-${options.label}.log`));
+
+  const freshness: number[] = [];
+  let running = true;
+  try {
+    await processor.waitReady(`http://127.0.0.1:${port}/ready`);
+    const sampler = (async () => {
+      let seen = '';
+      while (running) {
+        await sleep(250);
+        const sample = lastSent;
+        if (!sample || sample.id === seen) continue;
+        seen = sample.id;
+        const deadline = performance.now() + 60_000;
+        while (running && performance.now() < deadline) {
+          const found = await pool.query('SELECT 1 FROM events WHERE message_id = $1', [sample.id]);
+          if (found.rowCount) {
+            freshness.push(performance.now() - sample.at);
+            break;
+          }
+          await sleep(5);
+        }
+      }
+    })();
+
+    const started = performance.now();
+    let committed = 0;
+    let sentSoFar = 1;
+    const report = (): void => options.onProgress?.(committed, `sent ${sentSoFar}, lag ${sentSoFar - committed}`);
+    const stats = await sendPlanned({
+      brokers: options.brokers,
+      topic,
+      messages: stream,
+      count: total - 1,
+      gateEvery: 1000,
+      gate: async (sent) => {
+        sentSoFar = sent + 1;
+        if (sentSoFar - committed <= maxLag) return;
+        for (committed = await committedNow(); sentSoFar - committed > maxLag; committed = await committedNow()) await sleep(20);
+        report();
+      },
+      onProgress: (s) => {
+        sentSoFar = s.sent + 1;
+        report();
+      },
+    });
+    if (stats.failed > 0) throw new Error(`${stats.failed} messages failed to send: ${stats.firstError}`);
+    const drainDeadline = performance.now() + 180_000;
+    while ((committed = await committedNow()) < total) {
+      if (performance.now() > drainDeadline) throw new Error(`only ${committed} of ${total} offsets committed after 180 s; processor log ${processor.logFile}`);
+      report();
+      await sleep(10);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    running = false;
+    await sampler;
+
+    const metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
+    const flush = readHistogram(metrics, 'wsm_processor_flush_duration_seconds');
+    const merge = readHistogram(metrics, 'wsm_processor_merge_duration_seconds');
+    const copy = readHistogram(metrics, 'wsm_processor_copy_duration_seconds');
+    const records = readHistogram(metrics, 'wsm_processor_batch_records');
+    const peakRssBytes = await processor.peakRssBytes();
+    const counts = await pool.query<{ ledger: string; dead: string }>('SELECT (SELECT count(*) FROM events) AS ledger, (SELECT count(*) FROM dead_letters) AS dead');
+    const ledger = Number(counts.rows[0]?.ledger);
+    const deadLetters = Number(counts.rows[0]?.dead);
+    const sorted = [...freshness].sort((a, b) => a - b);
+    const processorExitCode = await processor.stop();
+    return {
+      label: options.label,
+      batchMaxRecords: options.batchMaxRecords,
+      batchMaxWaitMs: options.batchMaxWaitMs,
+      messages: total,
+      seconds,
+      eventsPerSecond: total / seconds,
+      verified: { ok: ledger === expectedLedger && deadLetters === expectedDeadLetters && committed === total, ledger, expectedLedger, deadLetters, expectedDeadLetters, committedOffsets: committed },
+      batches: sumMetric(metrics, 'wsm_processor_batches_total'),
+      meanBatchRecords: records.count > 0 ? records.sum / records.count : 0,
+      flushSeconds: { p50: histogramQuantile(flush, 0.5), p95: histogramQuantile(flush, 0.95), p99: histogramQuantile(flush, 0.99), sum: flush.sum },
+      mergeSeconds: { p50: histogramQuantile(merge, 0.5), p99: histogramQuantile(merge, 0.99) },
+      copySeconds: { p50: histogramQuantile(copy, 0.5), p99: histogramQuantile(copy, 0.99) },
+      writePathEventsPerSecond: flush.sum > 0 ? records.sum / flush.sum : 0,
+      freshnessMs: { samples: sorted.length, p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), p99: percentile(sorted, 0.99), max: sorted[sorted.length - 1] },
+      ...(peakRssBytes !== undefined ? { peakRssBytes } : {}),
+      processorExitCode,
+    };
+  } finally {
+    running = false;
+    await processor.stop();
+    await pool.end();
+    await options.postgres.dropDatabase(dbName).catch(() => undefined);
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * `make bench`: the ingest benchmark. In one run, on one private durable PostgreSQL and one
+ * librdkafka mock cluster: the raw COPY ceiling, the per-message baseline on 1 and 8 connections,
+ * the processor end to end at the configured defaults, and a sweep of BATCH_MAX_RECORDS ×
+ * BATCH_MAX_WAIT_MS. Writes load/results/bench.{json,md} and SVG charts.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../../lib/config.js';
+import { decodeMessage, type MovementEvent } from '../../lib/event.js';
+import { startMockCluster } from '../../lib/kafka/mock-cluster.js';
+import { takeMessages } from '../generator/plan.js';
+import { REPO_ROOT } from '../lib/child.js';
+import { startBenchPostgres } from '../lib/embedded.js';
+import { createProgress, formatCount } from '../lib/progress.js';
+import { machineInfo, writeReport } from '../report/write.js';
+import { runBaseline, type BaselineResult } from './baseline.js';
+import { runCopyCeiling } from './copy-ceiling.js';
+import { runIngest, type IngestResult } from './ingest.js';
+import { buildBenchReport } from './report.js';
+
+const list = (text: string): number[] => text.split(',').map(Number);
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      messages: { type: 'string', default: '300000' },
+      'sweep-messages': { type: 'string', default: '100000' },
+      'sweep-records': { type: 'string', default: '2000,5000,20000,50000' },
+      'sweep-waits': { type: 'string', default: '50,200,1000' },
+      'baseline-seconds': { type: 'string', default: '10' },
+      'copy-rows': { type: 'string', default: '200000' },
+      out: { type: 'string', default: path.join(REPO_ROOT, 'load/results') },
+    },
+  });
+  const messages = Number(values.messages);
+  const sweepMessages = Number(values['sweep-messages']);
+  const sweepRecords = values['sweep-records'] === '' ? [] : list(values['sweep-records']);
+  const sweepWaits = list(values['sweep-waits']);
+  const baselineSeconds = Number(values['baseline-seconds']);
+  const copyRows = Number(values['copy-rows']);
+  const numbers = [messages, sweepMessages, baselineSeconds, copyRows, ...sweepRecords, ...sweepWaits];
+  if (numbers.some((n) => !(n > 0))) throw new Error(`bad options (every number must be positive): ${JSON.stringify(values)}`);
+  const defaults = loadConfig({});
+  const machine = machineInfo();
+  console.error(`bench on ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB; ${formatCount(messages)} messages end to end, sweep ${sweepRecords.length}×${sweepWaits.length} of ${formatCount(sweepMessages)}`);
+
+  const plan = { seed: 'make-bench', warehouses: 200, products: 5000, initialSupplies: 20_000 };
+  const planned = takeMessages(plan, Math.max(messages, sweepMessages));
+  const events: MovementEvent[] = [];
+  for (const m of planned) {
+    if (m.kind === 'invalid' || m.kind === 'duplicate') continue;
+    const decoded = decodeMessage(m.value);
+    if (decoded.ok) events.push(decoded.event);
+  }
+
+  const postgres = await startBenchPostgres('bench');
+  const cluster = await startMockCluster();
+  try {
+    console.error(`[1/4] COPY ceiling: ${formatCount(Math.min(copyRows, events.length))} rows into an unlogged, unindexed table (best of 3)`);
+    const copyUrl = await postgres.freshDatabase('bench_copy');
+    const copy = await runCopyCeiling(copyUrl, events.slice(0, copyRows));
+    await postgres.dropDatabase('bench_copy');
+    console.error(`      ${copy.seconds.toFixed(3)} s, ${formatCount(copy.rowsPerSecond)} rows/s`);
+
+    const baselines: BaselineResult[] = [];
+    for (const connections of [1, 8]) {
+      console.error(`[2/4] per-message baseline, ${connections} connection(s), ${baselineSeconds} s`);
+      const url = await postgres.freshDatabase(`bench_baseline_${connections}`);
+      const progress = createProgress({ label: `baseline ×${connections}`, unit: 'events', everyMs: process.stderr.isTTY ? 200 : 2000 });
+      const result = await runBaseline(url, events, connections, { maxSeconds: baselineSeconds, onProgress: (n) => progress.update(n) });
+      progress.finish(result.events);
+      await postgres.dropDatabase(`bench_baseline_${connections}`);
+      baselines.push(result);
+    }
+
+    const ingest = async (label: string, count: number, batchMaxRecords: number, batchMaxWaitMs: number): Promise<IngestResult> => {
+      const progress = createProgress({ label, total: count, unit: 'events', everyMs: process.stderr.isTTY ? 200 : 2000 });
+      const result = await runIngest({
+        postgres, brokers: cluster.bootstrapServers, messages: planned.slice(0, count), batchMaxRecords, batchMaxWaitMs, label,
+        onProgress: (committed, note) => progress.update(committed, note),
+      });
+      progress.finish(result.messages, result.verified.ok ? 'counts verified' : `COUNTS DIFFER: ${JSON.stringify(result.verified)}`);
+      console.error(`      ${formatCount(result.eventsPerSecond)} events/s end to end, flush p50 ${ms(result.flushSeconds.p50)} p99 ${ms(result.flushSeconds.p99)}, freshness p50 ${result.freshnessMs.p50?.toFixed(0)} ms, peak RSS ${mib(result.peakRssBytes)}`);
+      return result;
+    };
+    console.error(`[3/4] processor end to end at the defaults (BATCH_MAX_RECORDS=${defaults.BATCH_MAX_RECORDS}, BATCH_MAX_WAIT_MS=${defaults.BATCH_MAX_WAIT_MS})`);
+    const main = await ingest('e2e-defaults', messages, defaults.BATCH_MAX_RECORDS, defaults.BATCH_MAX_WAIT_MS);
+
+    const sweep: IngestResult[] = [];
+    let point = 0;
+    for (const records of sweepRecords) {
+      for (const wait of sweepWaits) {
+        console.error(`[4/4] sweep ${++point}/${sweepRecords.length * sweepWaits.length}: BATCH_MAX_RECORDS=${records}, BATCH_MAX_WAIT_MS=${wait}`);
+        sweep.push(await ingest(`sweep-${records}-${wait}`, sweepMessages, records, wait));
+      }
+    }
+
+    const command = `make bench${process.argv.length > 2 ? ` ARGS="${process.argv.slice(2).join(' ')}"` : ''}`;
+    const written = await writeReport(values.out, buildBenchReport({ command, plan, copy, baselines, main, sweep }));
+    const best = baselines.reduce((a, b) => (b.eventsPerSecond > a.eventsPerSecond ? b : a));
+    console.log(
+      [
+        `COPY ceiling          ${formatCount(copy.rowsPerSecond)} rows/s`,
+        ...baselines.map((b) => `per-message ×${b.connections}`.padEnd(22) + `${formatCount(b.eventsPerSecond)} events/s`),
+        `processor end to end  ${formatCount(main.eventsPerSecond)} events/s (${(main.eventsPerSecond / best.eventsPerSecond).toFixed(1)}× the best baseline), counts ${main.verified.ok ? 'verified' : 'DIFFER'}`,
+        `processor write path  ${formatCount(main.writePathEventsPerSecond)} events/s of flush time`,
+        `results: ${written.markdown}\n         ${written.json}`,
+      ].join('\n'),
+    );
+    if (!main.verified.ok || sweep.some((s) => !s.verified.ok)) process.exitCode = 1;
+  } finally {
+    await cluster.stop();
+    await postgres.stop();
+  }
+}
+
+const ms = (seconds: number | undefined): string => (seconds === undefined ? '-' : `${(seconds * 1000).toFixed(0)} ms`);
+const mib = (bytes: number | undefined): string => (bytes === undefined ? '-' : `${(bytes / 2 ** 20).toFixed(0)} MiB`);
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);
