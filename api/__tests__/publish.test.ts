@@ -1,0 +1,98 @@
+/* eslint-disable @typescript-eslint/no-unsafe-member-access -- bodies are validated against the OpenAPI schemas (helpers.ts), then read as plain JSON */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateEnvelope } from '../../lib/event.js';
+import { KafkaProducer } from '../../lib/kafka/producer.js';
+import { envelope, movementData } from '../../lib/testing/envelopes.js';
+import { consumeFromStart, kafkaBrokers, uniqueTopic } from '../../lib/testing/kafka.js';
+import type { Publisher } from '../deps.js';
+import { startApi, type ApiHarness } from './helpers.js';
+
+/** POST /api/events: refused without the token, validated like the processor, published keyed by warehouse. */
+
+const TOKEN = 'publish-test-token-0123456789';
+const topic = uniqueTopic('api-post');
+let api: ApiHarness;
+let producer: KafkaProducer;
+
+beforeAll(async () => {
+  producer = new KafkaProducer(kafkaBrokers(), 'api-test');
+  await producer.connect();
+  const publisher: Publisher = { publish: async (t, key, value) => (await producer.send(t, value, key)).delivered };
+  api = await startApi({ writeToken: TOKEN, publisher, topic });
+});
+afterAll(async () => {
+  await api?.close();
+  await producer?.close();
+});
+
+const post = (body: unknown, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }) =>
+  api.request('POST', '/api/events', { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
+
+describe('POST /api/events', () => {
+  it('refuses without a token (401), with a wrong one (403), and when writes are off (403)', async () => {
+    const missing = await post(envelope(), {});
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toBe('Bearer');
+    expect((await post(envelope(), { authorization: 'Bearer not-the-token-at-all' })).status).toBe(403);
+    expect((await post(envelope(), { authorization: `Basic ${TOKEN}` })).status).toBe(401);
+    const readOnly = await startApi({ database: api.database });
+    try {
+      const off = await readOnly.request('POST', '/api/events', { body: JSON.stringify(envelope()), headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` } });
+      expect(off.status).toBe(403);
+      expect(off.body.detail).toContain('API_WRITE_TOKEN');
+    } finally {
+      await readOnly.close();
+    }
+  });
+
+  it('validates with the processor schema: 400 with the dead-letter reason and the field', async () => {
+    const bad = await post({ ...movementData(), quantity: 0 });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ reason: 'invalid_quantity' });
+    expect(bad.body.detail).toContain('quantity');
+    expect((await post({ ...envelope(), id: 'nope' })).body).toMatchObject({ reason: 'invalid_uuid' });
+    expect((await post({ ...movementData(), event: 'teleport' })).body).toMatchObject({ reason: 'unknown_event' });
+    expect((await post({ ...movementData(), source: 'warehouse 7' })).body).toMatchObject({ reason: 'invalid_field' });
+    expect((await post('{"broken": ')).status).toBe(400);
+    expect((await post([1, 2])).status).toBe(400);
+    const text = await api.request('POST', '/api/events', { body: 'hello', headers: { 'content-type': 'text/plain', authorization: `Bearer ${TOKEN}` } });
+    expect(text.status).toBe(415);
+  });
+
+  it('publishes a full envelope and a bare data part, keyed by warehouse, and answers 202 with the id', async () => {
+    const full = envelope({ event: 'arrival', quantity: 7 });
+    const first = await post(full);
+    expect(first.status).toBe(202);
+    expect(first.body).toEqual({ messageId: full.id });
+
+    const data = movementData({ event: 'departure', quantity: 3 });
+    const second = await post({ ...data, source: 'WH-42' });
+    expect(second.status).toBe(202);
+    const secondId = second.body.messageId as string;
+    expect(secondId).not.toBe(full.id);
+
+    const messages = await consumeFromStart(topic, 2);
+    const byId = new Map(
+      messages.map((m) => {
+        const value: unknown = JSON.parse(m.value!.toString());
+        const result = validateEnvelope(value);
+        expect(result.ok).toBe(true);
+        return [(value as { id: string }).id, { value: value as { source: string; data: unknown }, key: m.key?.toString() }];
+      }),
+    );
+    expect(byId.get(full.id)).toEqual({ value: full, key: full.data.warehouse_id });
+    const wrapped = byId.get(secondId);
+    expect(wrapped?.key).toBe(data.warehouse_id);
+    expect(wrapped?.value.source).toBe('WH-42');
+    expect(wrapped?.value.data).toEqual(data);
+  });
+
+  it('wraps a bare data part with source WH-0 by default', async () => {
+    const data = movementData({ movement_id: randomUUID() });
+    const response = await post(data);
+    expect(response.status).toBe(202);
+  });
+
+  it.todo('an event POSTed to the API shows up through the processor (GET /api/movements/{id}) — lead adds once processor/main runs in tests');
+});
