@@ -15,22 +15,28 @@ help: ## List the targets
 
 # --- set-up -----------------------------------------------------------------------------------
 
-node_modules/.install-stamp: package.json package-lock.json
+# npm ci only when node_modules is missing or disagrees with package.json (npm ls), so a dependency
+# added with `npm install` does not trigger a full reinstall and native rebuild.
+.PHONY: node-modules
+node-modules:
 	@missing=$$(for p in $(DEB_BUILD_DEPS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then echo "installing Debian packages: $$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else echo "warning: missing Debian packages ($$missing); the Kafka client may fail to build: sudo apt-get install $$missing" >&2; fi; \
 	fi
-	@echo "installing npm packages (the Kafka client builds librdkafka where no prebuilt binary can be fetched: about a minute)"
-	CKJS_LINKING=dynamic npm ci --no-audit --no-fund
-	@touch $@
+	@if [ ! -f node_modules/.package-lock.json ] || ! npm ls >/dev/null 2>&1; then \
+	  echo "installing npm packages (the Kafka client builds librdkafka where no prebuilt binary can be fetched: about a minute)"; \
+	  CKJS_LINKING=dynamic npm ci --no-audit --no-fund; \
+	fi
+	@[ -f node_modules/@confluentinc/kafka-javascript/build/Release/confluent-kafka-javascript.node ] || \
+	  CKJS_LINKING=dynamic npm rebuild @confluentinc/kafka-javascript
 
-api/generated/prisma/client.ts: prisma/schema.prisma node_modules/.install-stamp
+api/generated/prisma/client.ts: prisma/schema.prisma
 	$(NPX) prisma generate
 
 .PHONY: install
-install: node_modules/.install-stamp api/generated/prisma/client.ts ## Install npm packages and generate Prisma Client
+install: node-modules api/generated/prisma/client.ts ## Install npm packages and generate Prisma Client
 
 # --- checks -----------------------------------------------------------------------------------
 
@@ -89,7 +95,7 @@ start: ## Run the full stack in containers (Kafka, PostgreSQL, processors, API, 
 	@command -v docker >/dev/null 2>&1 || { echo "make start needs a container engine (docker); without one, use make dev" >&2; exit 1; }
 	$(COMPOSE) up -d --build --wait
 	@echo
-	@echo "  API         http://localhost:8000   (OpenAPI: /api/openapi.json)"
+	@echo "  API         http://localhost:8000   (OpenAPI: /openapi.json)"
 	@echo "  Grafana     http://localhost:3000   (anonymous read-only; admin password: GRAFANA_ADMIN_PASSWORD)"
 	@echo "  Prometheus  http://localhost:9090"
 	@echo "  Kafka       127.0.0.1:9092          PostgreSQL  postgresql://postgres:***@127.0.0.1:5432/warehouse"
