@@ -1,0 +1,84 @@
+/** A minimal Server-Sent Events client over fetch, for tests: collects events and comments. */
+
+export interface SseEvent {
+  id: string | undefined;
+  data: string;
+}
+
+export class SseClient {
+  readonly events: SseEvent[] = [];
+  readonly comments: string[] = [];
+  status = 0;
+  private readonly abort = new AbortController();
+  private buffer = '';
+  private waiters: (() => void)[] = [];
+  private done: Promise<void> | undefined;
+
+  constructor(
+    private readonly url: string,
+    private readonly headers: Record<string, string> = {},
+  ) {}
+
+  /** Opens the stream; resolves once the response headers arrived. */
+  async open(): Promise<void> {
+    const response = await fetch(this.url, { headers: { accept: 'text/event-stream', ...this.headers }, signal: this.abort.signal });
+    this.status = response.status;
+    if (!response.body) return;
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    this.done = (async () => {
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          this.feed(decoder.decode(value, { stream: true }));
+        }
+      } catch {
+        // aborted by close()
+      }
+    })();
+  }
+
+  private feed(text: string): void {
+    this.buffer += text;
+    let end: number;
+    while ((end = this.buffer.indexOf('\n\n')) >= 0) {
+      const block = this.buffer.slice(0, end);
+      this.buffer = this.buffer.slice(end + 2);
+      let id: string | undefined;
+      const data: string[] = [];
+      for (const line of block.split('\n')) {
+        if (line.startsWith(':')) this.comments.push(line.slice(1).trim());
+        else if (line.startsWith('id: ')) id = line.slice(4);
+        else if (line.startsWith('data: ')) data.push(line.slice(6));
+      }
+      if (data.length > 0) this.events.push({ id, data: data.join('\n') });
+    }
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  /** Waits until `predicate` holds (checked on every received chunk), or fails after `timeoutMs`. */
+  async until(predicate: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate()) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`SSE: timed out waiting for ${what} (events: ${this.events.length})`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 200));
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  ids(): number[] {
+    return this.events.map((e) => Number(e.id));
+  }
+
+  async close(): Promise<void> {
+    this.abort.abort();
+    await this.done;
+  }
+}
