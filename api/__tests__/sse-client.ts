@@ -24,7 +24,7 @@ export class SseClient {
     const response = await fetch(this.url, { headers: { accept: 'text/event-stream', ...this.headers }, signal: this.abort.signal });
     this.status = response.status;
     if (!response.body) return;
-    const reader = response.body.getReader();
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
     const decoder = new TextDecoder();
     this.done = (async () => {
       try {
