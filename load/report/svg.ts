@@ -51,7 +51,7 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
 /** 1500 → "1.5k", 0.25 → "0.25", 2000000 → "2M". */
 export function formatTick(value: number): string {
   const abs = Math.abs(value);
-  const trim = (n: number): string => String(Number(n.toFixed(2)));
+  const trim = (n: number): string => String(Number(n.toPrecision(3)));
   if (abs >= 1e6) return `${trim(value / 1e6)}M`;
   if (abs >= 1e3) return `${trim(value / 1e3)}k`;
   return trim(value);
@@ -115,6 +115,7 @@ export function barChartSvg(chart: BarChart): string {
   const body = yAxis(ticks, scale, plotWidth, chart.yLabel, plotHeight);
   const groupWidth = plotWidth / Math.max(1, chart.categories.length);
   const barWidth = (groupWidth * 0.8) / Math.max(1, chart.series.length);
+  const labelBars = barWidth >= 26;
   chart.categories.forEach((category, c) => {
     const groupX = MARGIN.left + c * groupWidth + groupWidth * 0.1;
     chart.series.forEach((series, s) => {
@@ -125,6 +126,10 @@ export function barChartSvg(chart: BarChart): string {
       body.push(
         `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${(barWidth - 1).toFixed(1)}" height="${(MARGIN.top + plotHeight - y).toFixed(1)}" fill="${PALETTE[s % PALETTE.length]}"><title>${escapeXml(`${series.name}, ${category}: ${formatTick(value)}`)}</title></rect>`,
       );
+      // Values over the bars while they fit: a bar a few pixels high still reads as a number.
+      if (labelBars) {
+        body.push(`<text x="${(x + barWidth / 2).toFixed(1)}" y="${(y - 4).toFixed(1)}" text-anchor="middle" font-size="10" fill="#222222">${formatTick(value)}</text>`);
+      }
     });
     body.push(
       `<text x="${(MARGIN.left + (c + 0.5) * groupWidth).toFixed(1)}" y="${MARGIN.top + plotHeight + 16}" text-anchor="middle" font-size="11" fill="#444444">${escapeXml(category)}</text>`,
