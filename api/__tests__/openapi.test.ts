@@ -17,7 +17,7 @@ describe('OpenAPI document', () => {
     const response = await api.get('/openapi.json');
     expect(response.status).toBe(200);
     expect(response.body.openapi).toBe('3.1.0');
-    const result = await new Validator().validate(response.body as object);
+    const result = await new Validator().validate(response.body as Record<string, unknown>);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
   });
