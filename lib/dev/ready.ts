@@ -7,12 +7,13 @@ export class StartError extends Error {
 
 /**
  * Polls `url` until it answers 2xx. Fails with StartError when `service` exits first or
- * `timeoutMs` passes, naming the service and what it last answered.
+ * `timeoutMs` passes, naming the service and what it last answered, or when `signal` aborts.
  */
-export async function waitForReady(service: ServiceProcess, url: string, timeoutMs: number): Promise<void> {
+export async function waitForReady(service: ServiceProcess, url: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer yet';
   for (;;) {
+    if (signal?.aborted) throw new StartError(`stopped while waiting for ${service.name} to be ready`);
     if (service.hasExited) throw new StartError(`${service.name} exited with ${String(await service.exited)} before it was ready`);
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(2000) });

@@ -27,9 +27,15 @@ async function main(): Promise<number> {
   let stack: RunningStack | undefined;
   let stopRequested: ((reason: string) => void) | undefined;
   const stopSignal = new Promise<string>((resolve) => (stopRequested = resolve));
-  const onStop = (reason: string) => () => stopRequested?.(reason);
+  const starting = new AbortController();
+  const onStop = (reason: string) => () => {
+    starting.abort();
+    stopRequested?.(reason);
+  };
+  // If main.ts is gone, so is whoever reads this output: never die of EPIPE before stopping.
+  process.stdout.on('error', () => undefined);
 
-  const stackStarting = startStack(config, say);
+  const stackStarting = startStack(config, say, starting.signal);
   takeOverSignals();
   process.on('SIGTERM', onStop('SIGTERM'));
   process.on('SIGINT', onStop('SIGINT'));

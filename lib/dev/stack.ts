@@ -6,7 +6,7 @@ import { migrate } from '../db/migrations.js';
 import { startMockCluster, type MockCluster } from '../kafka/mock-cluster.js';
 import { REPO_ROOT, type DevConfig } from './config.js';
 import { assertPortFree } from './ports.js';
-import { waitForReady } from './ready.js';
+import { StartError, waitForReady } from './ready.js';
 import { spawnService, type ServiceProcess } from './service-process.js';
 import { formatStackEnv } from './stack-env.js';
 import { ensureMockTopics } from './topics.js';
@@ -64,9 +64,10 @@ function serviceEnv(config: DevConfig, overrides: Record<string, string>): NodeJ
 
 /**
  * Starts every part and waits until the processor and the API answer /ready. On any failure it
- * stops what it started and throws (PortInUseError, StartError, or the part's own error).
+ * stops what it started and throws (PortInUseError, StartError, or the part's own error). An abort
+ * of `signal` (Ctrl-C while starting) fails the start the same way.
  */
-export async function startStack(config: DevConfig, say: Say): Promise<RunningStack> {
+export async function startStack(config: DevConfig, say: Say, signal?: AbortSignal): Promise<RunningStack> {
   await assertPortFree(config.API_PORT, 'API_PORT, the API');
   await assertPortFree(config.PROCESSOR_PORT, 'PROCESSOR_PORT, the processor');
   if (config.DEV_POSTGRES_PORT > 0) await assertPortFree(config.DEV_POSTGRES_PORT, 'DEV_POSTGRES_PORT, PostgreSQL');
@@ -129,10 +130,11 @@ export async function startStack(config: DevConfig, say: Say): Promise<RunningSt
     const processor = start('processor', 'processor/main.ts');
     const api = start('api', 'api/server.ts');
     await Promise.all([
-      waitForReady(processor, `${settings.PROCESSOR_URL}/ready`, config.DEV_READY_TIMEOUT_MS),
-      waitForReady(api, `${settings.API_URL}/ready`, config.DEV_READY_TIMEOUT_MS),
+      waitForReady(processor, `${settings.PROCESSOR_URL}/ready`, config.DEV_READY_TIMEOUT_MS, signal),
+      waitForReady(api, `${settings.API_URL}/ready`, config.DEV_READY_TIMEOUT_MS, signal),
     ]);
 
+    if (signal?.aborted) throw new StartError('stopped while starting');
     await mkdir(path.dirname(config.DEV_STACK_ENV), { recursive: true });
     await writeFile(config.DEV_STACK_ENV, formatStackEnv(settings));
 

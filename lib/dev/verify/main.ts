@@ -173,6 +173,10 @@ async function main(): Promise<number> {
     await waitFor('both targets up', 30_000, async () => {
       const up = await running.query('up');
       return up.length === 2 && up.every((sample) => sample.value[1] === '1') ? true : undefined;
+    }).catch(async (error: Error) => {
+      const targets = (await (await fetch(`${running.url}/api/v1/targets`)).json()) as { data: { activeTargets: { scrapeUrl: string; health: string; lastError: string }[] } };
+      const states = targets.data.activeTargets.map((target) => `${target.scrapeUrl} ${target.health} ${target.lastError}`).join('; ');
+      throw new Error(`${error.message}: ${states}`);
     });
     say(`both targets up; waiting ${SCRAPES} scrapes (${SCRAPES * SCRAPE_INTERVAL_SECONDS} s)`);
     await new Promise((resolve) => setTimeout(resolve, SCRAPES * SCRAPE_INTERVAL_SECONDS * 1000));

@@ -77,7 +77,7 @@ export async function startPrometheus(workDir: string, targets: { processor: str
   return {
     url,
     process: child,
-    query: (expr) => api(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`),
+    query: async (expr) => (await api<{ result: { metric: Record<string, string>; value: [number, string] }[] }>(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`)).result,
     metricNames: async () => new Set(await api<string[]>(`${url}/api/v1/label/__name__/values`)),
     async stop() {
       if (child.exitCode !== null) return;
