@@ -7,6 +7,8 @@ const log = createLogger('consumer');
 /** librdkafka error codes of the rebalance callback (rdkafka.h: RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS). */
 const ASSIGN_PARTITIONS = RdKafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS;
 const REVOKE_PARTITIONS = RdKafka.CODES.ERRORS.ERR__REVOKE_PARTITIONS;
+/** librdkafka's logical offset for "the oldest message still in the partition" (RD_KAFKA_OFFSET_BEGINNING). */
+const OFFSET_BEGINNING = -2;
 
 export interface ConsumerOptions {
   brokers: string;
@@ -38,6 +40,12 @@ export class Consumer {
    * record of a partition being released enters a batch after the revoke's flush began.
    */
   private readable = new Set<number>();
+  /**
+   * Next offset expected per owned partition. A message below it was already handed out in this
+   * assignment (librdkafka re-fetched it, e.g. around a pause), and a batch must never hold an
+   * offset twice or go backwards: such messages are dropped here.
+   */
+  private positions = new Map<number, number>();
   private paused = false;
   /** Serialises rebalance handling: an assign never overtakes the revoke before it. */
   private rebalancing: Promise<void> = Promise.resolve();
@@ -95,10 +103,27 @@ export class Consumer {
     return new Promise((resolve, reject) => {
       this.consumer.consume(max, (error, messages) => {
         if (error) return reject(asError(error));
-        resolve(messages.every((message) => this.readable.has(message.partition)) ? messages : messages.filter((message) => this.readable.has(message.partition)));
+        resolve(messages.filter((message) => this.accept(message)));
       });
     });
   }
+
+  private accept(message: KafkaMessage): boolean {
+    if (!this.readable.has(message.partition)) return false;
+    const expected = this.positions.get(message.partition);
+    if (expected !== undefined && message.offset < expected) {
+      this.rewinds++;
+      if (this.rewinds <= 10 || this.rewinds % 1000 === 0) {
+        log.warn({ partition: message.partition, offset: message.offset, expected, rewinds: this.rewinds }, 'dropped a message already read in this assignment');
+      }
+      return false;
+    }
+    this.positions.set(message.partition, message.offset + 1);
+    return true;
+  }
+
+  /** Messages dropped because they were already read in this assignment. */
+  rewinds = 0;
 
   /**
    * Restarts every assigned partition from the database's stored offsets, after this instance's
@@ -166,20 +191,21 @@ export class Consumer {
   }
 
   private async assign(partitions: number[]): Promise<void> {
-    // The database is the source of truth for where to start; without a stored offset, Kafka's
-    // committed offset (or auto.offset.reset) decides.
-    const offsets = partitions.length > 0 ? await this.options.startOffsets(partitions) : new Map<number, number>();
-    const assignment = partitions.map((partition) => {
-      const offset = offsets.get(partition);
-      return offset === undefined ? { topic: this.options.topic, partition } : { topic: this.options.topic, partition, offset };
-    });
+    // The database is the source of truth for where to start. A partition it has no offset for
+    // was never applied, so it starts at the beginning. Leaving the offset unset instead makes
+    // librdkafka look up a committed offset and, seen here with 2.15.1, sometimes re-fetch a
+    // partition from 0 after already delivering its first messages.
+    const stored = partitions.length > 0 ? await this.options.startOffsets(partitions) : new Map<number, number>();
+    const offsets = new Map(partitions.map((partition) => [partition, stored.get(partition) ?? OFFSET_BEGINNING]));
+    const assignment = partitions.map((partition) => ({ topic: this.options.topic, partition, offset: offsets.get(partition)! }));
     this.consumer.assign(assignment);
     this.assigned = [...partitions].sort((a, b) => a - b);
     this.readable = new Set(partitions);
+    this.positions = new Map([...offsets].filter(([, offset]) => offset >= 0));
     this.paused = false;
     this.joined = true;
     this.options.onAssignmentChange?.(this.assigned);
-    log.info({ partitions: this.assigned, offsets: Object.fromEntries(offsets) }, 'partitions assigned');
+    log.info({ partitions: this.assigned, storedOffsets: Object.fromEntries(stored) }, 'partitions assigned');
   }
 
   private onRebalanceFailure(error: unknown): void {

@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import pg from 'pg';
 import { createLogger } from '../lib/log.js';
 import type { Batch } from './batch.js';
@@ -82,7 +83,8 @@ export class BatchWriter {
 
   private maybeCrash(point: CrashPoint): void {
     if (this.options.crashAt === point && this.writes === (this.options.crashOnBatch ?? 1)) {
-      log.warn({ point, batch: this.writes }, 'fault injection: killing this process');
+      // Written synchronously: an asynchronous log line would die with the process.
+      writeSync(2, `fault injection: SIGKILL ${point} of batch write ${this.writes}\n`);
       process.kill(process.pid, 'SIGKILL');
     }
   }

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../lib/testing/database.js';
 import { encode } from '../../lib/testing/envelopes.js';
@@ -23,7 +24,7 @@ async function scenario(seed: number) {
   const db = await createTestDatabase('crash');
   databases.push(db);
   const topic = uniqueTopic('crash');
-  const groupId = 'crash-group';
+  const groupId = `crash-group-${seed}-${Math.random().toString(36).slice(2, 8)}`;
   const stream = generateStream({ movements: 400, seed });
   const oracle = new Oracle();
   for (const event of stream) oracle.apply(event);
@@ -39,8 +40,13 @@ async function scenario(seed: number) {
     await waitFor(
       async () => (await committedCount(db.pool, groupId, topic)) === stream.length,
       40_000,
-      async () => `committed ${await committedCount(db.pool, groupId, topic)} of ${stream.length}\n${processor.output().slice(-2000)}`,
+      async () => {
+        const committed = await committedCount(db.pool, groupId, topic);
+        writeFileSync(`/tmp/crash-${topic}.log`, processor.output());
+        return `committed ${committed} of ${stream.length} (processor output in /tmp/crash-${topic}.log)`;
+      },
     );
+    expect(processor.output()).not.toContain('dropped a message already read');
     await expectDatabaseMatchesOracle(db.pool, oracle);
   };
   return { db, start, finish, groupId, topic, total: stream.length };
