@@ -24,6 +24,8 @@ export interface IngestOptions {
   batchMaxWaitMs: number;
   label: string;
   maxLag?: number;
+  /** Produce at this many messages per second instead of as fast as the lag allows. */
+  rate?: number;
   onProgress?: (committed: number, note: string) => void;
 }
 
@@ -124,6 +126,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
       topic,
       messages: stream,
       count: total - 1,
+      ...(options.rate ? { rate: options.rate } : {}),
       gateEvery: 1000,
       gate: async (sent) => {
         sentSoFar = sent + 1;

@@ -3,6 +3,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stopOnSignal } from './cleanup.js';
 import { sleep } from './send.js';
 
 /**
@@ -36,6 +37,7 @@ export function startService(name: string, entry: string, env: Record<string, st
   child.stderr.pipe(log);
   let exitCode: number | null | undefined;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve((exitCode = code))));
+  const unregister = stopOnSignal(() => stop(5000));
 
   const tail = async (): Promise<string> => {
     const text = await readFile(logFile, 'utf8').catch(() => '');
@@ -62,14 +64,19 @@ export function startService(name: string, entry: string, env: Record<string, st
       const match = /VmHWM:\s+(\d+) kB/.exec(status);
       return match ? Number(match[1]) * 1024 : undefined;
     },
-    async stop(graceMs = 30_000) {
-      if (exitCode !== undefined) return exitCode;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      const code = await exited;
-      clearTimeout(timer);
-      log.end();
-      return code;
+    stop: (graceMs = 30_000) => {
+      unregister();
+      return stop(graceMs);
     },
   };
+
+  async function stop(graceMs: number): Promise<number | null> {
+    if (exitCode !== undefined) return exitCode;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    const code = await exited;
+    clearTimeout(timer);
+    log.end();
+    return code;
+  }
 }

@@ -1,8 +1,10 @@
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { migrate } from '../../lib/db/migrations.js';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../lib/db/embedded-postgres.js';
+import { stopOnSignal } from './cleanup.js';
 
 /**
  * A private PostgreSQL for `make load` and `make bench` when no stack runs: the embedded server
@@ -20,6 +22,11 @@ export interface BenchPostgres {
 export async function startBenchPostgres(label: string): Promise<BenchPostgres> {
   const dataDir = path.join(tmpdir(), `wsm-${label}-pg-${process.pid}`);
   const server = await startEmbeddedPostgres({ dataDir });
+  const stop = async (): Promise<void> => {
+    await server.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  const unregister = stopOnSignal(stop);
   return {
     server,
     async freshDatabase(name) {
@@ -37,7 +44,8 @@ export async function startBenchPostgres(label: string): Promise<BenchPostgres> 
       }
     },
     async stop() {
-      await server.stop();
+      unregister();
+      await stop();
     },
   };
 }
