@@ -123,8 +123,8 @@ verify-dashboard: install ## Run the embedded stack and a real Prometheus, drive
 
 .PHONY: load
 load: install ## Benchmark the API with autocannon (cache on/off, 20-200 connections); report in load/results/
-	$(NPX) tsx load/api-bench.ts $(ARGS)
+	LOG_LEVEL=$${LOG_LEVEL:-warn} $(NPX) tsx load/api-bench.ts $(ARGS)
 
 .PHONY: bench
 bench: install ## Ingest benchmark: processor end to end vs per-message baseline and COPY ceiling, batch sweep (~5 min)
-	$(NPX) tsx load/bench/main.ts $(ARGS)
+	LOG_LEVEL=$${LOG_LEVEL:-warn} $(NPX) tsx load/bench/main.ts $(ARGS)

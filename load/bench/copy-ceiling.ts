@@ -43,10 +43,12 @@ export async function runCopyCeiling(databaseUrl: string, events: readonly Movem
     await client.query(`DROP TABLE IF EXISTS ${TABLE}`);
     // The staging table's columns without its primary key: LIKE copies no index or constraint.
     await client.query(`CREATE UNLOGGED TABLE ${TABLE} (LIKE staging_events)`);
+    // Rendered before the clock starts: the ceiling is the server's, not this process's formatting.
+    const chunks = [...rows(events)];
     for (let r = 0; r < repeats; r++) {
       await client.query(`TRUNCATE ${TABLE}`);
       const started = performance.now();
-      await pipeline(Readable.from(rows(events)), client.query(copyFrom(`COPY ${TABLE} FROM STDIN`)));
+      await pipeline(Readable.from(chunks), client.query(copyFrom(`COPY ${TABLE} FROM STDIN`)));
       best = Math.min(best, (performance.now() - started) / 1000);
     }
     await client.query(`DROP TABLE ${TABLE}`);
