@@ -1,4 +1,5 @@
 import { createLogger } from '../lib/log.js';
+import { sleep } from './backoff.js';
 import type { Batcher } from './batcher.js';
 import type { Consumer } from './consumer.js';
 import { decodeRecord } from './decode.js';
@@ -8,6 +9,9 @@ const log = createLogger('runner');
 
 /** Most messages taken from librdkafka per read: large enough to amortise the native call. */
 const READ_MAX = 5000;
+
+/** How long the batcher may stay full before fetching is paused (the database is not keeping up). */
+const PAUSE_AFTER_MS = 1000;
 
 /**
  * The consume loop: read, decode, batch; pause while the batcher is full (one batch flushing and
@@ -20,6 +24,7 @@ export class Runner {
   /** Bumped by a restart from stored offsets; reads begun before it are discarded. */
   private generation = 0;
   private restartRequested = false;
+  private fullSinceMs: number | undefined;
 
   constructor(
     private readonly consumer: Consumer,
@@ -65,13 +70,21 @@ export class Runner {
       return;
     }
     if (this.batcher.isFull) {
+      this.fullSinceMs ??= Date.now();
+      if (Date.now() - this.fullSinceMs < PAUSE_AFTER_MS) {
+        // A short wait for the flush slot: librdkafka's bounded prefetch queue absorbs the input.
+        // Pausing here would purge that queue and cost a refetch on resume.
+        await Promise.race([this.batcher.whenSpace(), sleep(PAUSE_AFTER_MS / 5)]);
+        return;
+      }
+      // The database is slow or gone: pause fetching, and keep polling (rebalances, heartbeats,
+      // max.poll.interval.ms) while waiting; paused partitions return nothing.
       this.consumer.pause();
       this.metrics.paused.set(1);
-      // Keep polling (rebalances, heartbeats) while waiting for the flush slot; paused
-      // partitions return nothing, so this read only serves the group protocol.
       await this.readInto(1);
       return;
     }
+    this.fullSinceMs = undefined;
     if (this.consumer.isPaused) {
       this.consumer.resume();
       this.metrics.paused.set(0);
