@@ -6,6 +6,7 @@ import { KafkaProducer } from '../../lib/kafka/producer.js';
 import { envelope, movementData } from '../../lib/testing/envelopes.js';
 import { consumeFromStart, kafkaBrokers, uniqueTopic } from '../../lib/testing/kafka.js';
 import type { Publisher } from '../deps.js';
+import { startProcessor, waitFor } from '../../processor/__tests__/helpers.js';
 import { startApi, type ApiHarness } from './helpers.js';
 
 /** POST /api/events: refused without the token, validated like the processor, published keyed by warehouse. */
@@ -94,5 +95,23 @@ describe('POST /api/events', () => {
     expect(response.status).toBe(202);
   });
 
-  it.todo('an event POSTed to the API shows up through the processor (GET /api/movements/{id}) — lead adds once processor/main runs in tests');
+  it('an event POSTed to the API shows up through the real processor', async () => {
+    const processor = await startProcessor({ DATABASE_URL: api.database.url, KAFKA_TOPIC: topic, KAFKA_GROUP_ID: 'api-post-e2e', BATCH_MAX_WAIT_MS: '50' });
+    try {
+      const movementId = randomUUID();
+      const from = randomUUID();
+      const to = randomUUID();
+      const productId = randomUUID();
+      expect((await post({ ...movementData({ movement_id: randomUUID(), warehouse_id: from, product_id: productId, quantity: 100 }), source: 'WH-1' })).status).toBe(202);
+      expect((await post(movementData({ movement_id: movementId, warehouse_id: from, product_id: productId, event: 'departure', quantity: 100, timestamp: '2025-02-18T10:00:00Z' }))).status).toBe(202);
+      expect((await post(movementData({ movement_id: movementId, warehouse_id: to, product_id: productId, event: 'arrival', quantity: 95, timestamp: '2025-02-18T12:00:00Z' }))).status).toBe(202);
+      await waitFor(async () => (await api.get(`/api/movements/${movementId}`)).body.state === 'completed', 30_000, () => processor.output().slice(-2000));
+      const movement = (await api.get(`/api/movements/${movementId}`)).body;
+      expect(movement).toMatchObject({ quantitySent: 100, quantityReceived: 95, quantityDifference: 5, transitSeconds: 7200 });
+      const stock = (await api.get(`/api/warehouses/${to}/products/${productId}`)).body;
+      expect(stock).toMatchObject({ quantity: 95, status: 'available' });
+    } finally {
+      expect(await processor.stop('SIGTERM')).toBe(0);
+    }
+  });
 });
