@@ -14,6 +14,9 @@ export const MAX_QUANTITY = 1_000_000_000;
 
 export const EVENT_TYPE = 'ru.retail.warehouses.movement';
 
+/** Largest epoch-milliseconds value a JavaScript Date can represent (ECMA-262 21.4.1.1). */
+export const MAX_EPOCH_MS = 8.64e15;
+
 /** Every reason a message can be dead-lettered for: the `reason` metric label and DLQ header. */
 export const DEAD_LETTER_REASONS = [
   'oversized_message',
@@ -52,7 +55,9 @@ export const envelopeSchema = z.object({
   type: z.literal(EVENT_TYPE),
   datacontenttype: z.literal('application/json').optional(),
   dataschema: z.string().max(200).optional(),
-  time: z.number().int().positive().describe('Epoch milliseconds when the message was produced.'),
+  // The upper bound is the largest instant a JavaScript Date holds (year 275760); PostgreSQL's
+  // timestamptz reaches further, so every accepted value can be stored.
+  time: z.number().int().positive().max(MAX_EPOCH_MS).describe('Epoch milliseconds when the message was produced.'),
   subject: z.string().max(200).optional(),
   destination: z.string().max(200).optional(),
   data: movementDataSchema,

@@ -73,5 +73,6 @@ export function brokenMessages(): BrokenMessage[] {
     { name: 'bad source', payload: encode({ ...envelope(), source: 'warehouse 7' }), reason: 'invalid_field' },
     { name: 'wrong type', payload: encode({ ...envelope(), type: 'ru.retail.other' }), reason: 'invalid_field' },
     { name: 'time as string', payload: encode({ ...envelope(), time: 'now' }), reason: 'invalid_field' },
+    { name: 'time beyond any date', payload: encode({ ...envelope(), time: 1e20 }), reason: 'invalid_field' },
   ];
 }

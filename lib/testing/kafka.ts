@@ -34,8 +34,12 @@ export async function produce(
   }
 }
 
-/** Reads `count` messages from the beginning of `topic` (all partitions), or fails after `timeoutMs`. */
-export async function consumeFromStart(topic: string, count: number, timeoutMs = 20_000): Promise<KafkaMessage[]> {
+/**
+ * Reads from the beginning of `topic` (all partitions) until `count` messages arrived, or until
+ * `count` says so when it is a predicate over what was read; fails after `timeoutMs`.
+ */
+export async function consumeFromStart(topic: string, count: number | ((read: KafkaMessage[]) => boolean), timeoutMs = 20_000): Promise<KafkaMessage[]> {
+  const done = typeof count === 'number' ? (read: KafkaMessage[]) => read.length >= count : count;
   const consumer = new RdKafka.KafkaConsumer(
     {
       ...baseClientConfig(kafkaBrokers(), 'test-reader'),
@@ -49,8 +53,8 @@ export async function consumeFromStart(topic: string, count: number, timeoutMs =
   try {
     consumer.subscribe([topic]);
     const deadline = Date.now() + timeoutMs;
-    while (messages.length < count) {
-      if (Date.now() > deadline) throw new Error(`read ${messages.length} of ${count} messages from ${topic} in ${timeoutMs} ms`);
+    while (!done(messages)) {
+      if (Date.now() > deadline) throw new Error(`read ${messages.length} messages from ${topic} in ${timeoutMs} ms, not yet what the test waits for`);
       const batch = await new Promise<KafkaMessage[]>((resolve, reject) =>
         consumer.consume(1000, (error, read) => (error ? reject(new Error(error.message)) : resolve(read))),
       );

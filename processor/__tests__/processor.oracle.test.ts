@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../lib/testing/database.js';
 import { encode } from '../../lib/testing/envelopes.js';
-import { produce, uniqueTopic } from '../../lib/testing/kafka.js';
+import type { KafkaMessage } from '../../lib/kafka/client.js';
+import { consumeFromStart, produce, uniqueTopic } from '../../lib/testing/kafka.js';
+import { NOTIFICATION_TYPES } from '../notifier.js';
 import { expectDatabaseMatchesOracle } from './assertions.js';
 import { committedCount, getEndpoint, startProcessor, waitFor, type RunningProcessor } from './helpers.js';
 import { Oracle } from './oracle.js';
@@ -37,6 +39,17 @@ describe('processor against the oracle', () => {
       async () => `committed ${await committedCount(db.pool, groupId, topic)} of ${stream.length}\n${processor?.output().slice(-3000)}`,
     );
     await expectDatabaseMatchesOracle(db.pool, oracle);
+
+    // Notifications: one stock.changed per key per batch (the last one per key carries the final
+    // stock, since the topic is keyed by warehouse) and one stock.status_changed per change.
+    type Notification = { type: string; data: { warehouse_id: string; product_id: string; quantity: number } };
+    const parse = (read: KafkaMessage[]): Notification[] => read.map((m) => JSON.parse(m.value!.toString()) as Notification);
+    const statusCount = (read: KafkaMessage[]): number => parse(read).filter((n) => n.type === NOTIFICATION_TYPES.statusChanged).length;
+    const notifications = parse(await consumeFromStart(`${topic}.notify`, (read) => statusCount(read) >= oracle.statusChanges, 30_000));
+    expect(notifications.filter((n) => n.type === NOTIFICATION_TYPES.statusChanged)).toHaveLength(oracle.statusChanges);
+    const lastStock = new Map<string, number>();
+    for (const n of notifications) if (n.type === NOTIFICATION_TYPES.stockChanged) lastStock.set(`${n.data.warehouse_id}/${n.data.product_id}`, n.data.quantity);
+    expect(Object.fromEntries(lastStock)).toEqual(Object.fromEntries(oracle.stock));
 
     const ready = await getEndpoint(processor.port, '/ready');
     expect(ready.status).toBe(200);
