@@ -26,7 +26,7 @@ export function buildApiReport(runs: ApiRun[], context: { command: string; seedE
       heading: 'Set-up',
       body: [
         `- Data: ${context.stack}; ${context.stockRows} stock rows${context.seedEvents > 0 ? `, seeded with ${context.seedEvents} generated events through the processor's write path (COPY + apply_batch)` : ''}.`,
-        `- Each request takes a random id that exists, except ${Math.round(context.unknownShare * 100)}% unknown ids (404).`,
+        `- Each request takes a random id that exists, except ${Math.round(context.unknownShare * 100)}% random unknown ids (a 404 where the endpoint reports a missing resource; an empty answer where it does not).`,
         `- API: \`node --import tsx api/server.ts\`, LOG_LEVEL=warn, cache on = API_CACHE_TTL_MS=${context.cacheTtlMs}, cache off = API_CACHE_TTL_MS=0.`,
         '- autocannon runs in the benchmark process on the same machine as the API and PostgreSQL, so all three share its cores.',
       ].join('\n'),

@@ -15,6 +15,8 @@ import path from 'node:path';
  * offset is committed, then checks the ledger and dead-letter counts against what was sent.
  */
 
+const STALL_MS = 60_000;
+
 export interface IngestOptions {
   postgres: BenchPostgres;
   brokers: string;
@@ -126,6 +128,17 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
 
     const started = performance.now();
     let committed = 0;
+    // A processor that commits nothing for this long is stuck (its log says why): fail the run
+    // instead of waiting for ever.
+    let lastAdvanceAt = performance.now();
+    const refresh = async (): Promise<void> => {
+      const now = await committedNow();
+      if (now > committed) lastAdvanceAt = performance.now();
+      committed = now;
+      if (performance.now() - lastAdvanceAt > STALL_MS) {
+        throw new Error(`no offset committed for ${STALL_MS / 1000} s (${committed} of ${total}); processor log ${processor.logFile}:\n${(await processor.logTail(5)).slice(0, 3000)}`);
+      }
+    };
     let sentSoFar = 1;
     const report = (): void => options.onProgress?.(committed, `sent ${sentSoFar}, lag ${sentSoFar - committed}`);
     const stats = await sendPlanned({
@@ -138,7 +151,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
       gate: async (sent) => {
         sentSoFar = sent + 1;
         if (sentSoFar - committed <= maxLag) return;
-        for (committed = await committedNow(); sentSoFar - committed > maxLag; committed = await committedNow()) await sleep(20);
+        for (await refresh(); sentSoFar - committed > maxLag; await refresh()) await sleep(20);
         report();
       },
       onProgress: (s) => {
@@ -147,12 +160,11 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
       },
     });
     if (stats.failed > 0) throw new Error(`${stats.failed} messages failed to send: ${stats.firstError}`);
-    const drainDeadline = performance.now() + 180_000;
-    while ((committed = await committedNow()) < total) {
-      if (performance.now() > drainDeadline) throw new Error(`only ${committed} of ${total} offsets committed after 180 s; processor log ${processor.logFile}`);
+    for (await refresh(); committed < total; await refresh()) {
       report();
       await sleep(10);
     }
+    const drainDeadline = performance.now() + 30_000;
     const seconds = (performance.now() - started) / 1000;
     // Let the watches of the last messages finish (they are committed by now), then stop.
     while (watches.size > 0 && performance.now() < drainDeadline) await sleep(10);

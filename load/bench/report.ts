@@ -5,8 +5,9 @@ import type { CopyCeilingResult } from './copy-ceiling.js';
 import type { IngestResult } from './ingest.js';
 
 /** The `make bench` report: the comparison, the end-to-end run's latencies, the batch sweep. */
-export function buildBenchReport(input: { command: string; plan: PlanOptions; copy: CopyCeilingResult; baselines: BaselineResult[]; main: IngestResult; steady: IngestResult; sweep: IngestResult[] }): Report {
+export function buildBenchReport(input: { command: string; plan: PlanOptions; copy: CopyCeilingResult; baselines: BaselineResult[]; main: IngestResult; steady: IngestResult; sweep: IngestResult[]; failures?: { batchMaxRecords: number; batchMaxWaitMs: number; error: string }[] }): Report {
   const { copy, baselines, main, steady, sweep } = input;
+  const failures = input.failures ?? [];
   const one = baselines.find((b) => b.connections === 1);
   const ratio = (rate: number): string => (one ? `${(rate / one.eventsPerSecond).toFixed(1)}×` : '-');
   const ms = (s: number | undefined): string => (s === undefined ? '-' : (s * 1000).toFixed(0));
@@ -19,7 +20,7 @@ export function buildBenchReport(input: { command: string; plan: PlanOptions; co
   const waits = [...new Set(sweep.map((s) => s.batchMaxWaitMs))].sort((a, b) => a - b);
   const sweepSeries = (value: (r: IngestResult) => number | undefined) =>
     waits.map((w) => ({
-      name: `BATCH_MAX_WAIT_MS=${w}`,
+      name: `BATCH_MAX_WAIT_MS ${w}`,
       points: sweep.filter((s) => s.batchMaxWaitMs === w).flatMap((s): [number, number][] => { const v = value(s); return v === undefined ? [] : [[s.batchMaxRecords, v]]; }),
     }));
   return {
@@ -88,14 +89,18 @@ export function buildBenchReport(input: { command: string; plan: PlanOptions; co
         : [
             {
               heading: 'Sweep of BATCH_MAX_RECORDS × BATCH_MAX_WAIT_MS',
-              body: markdownTable(
+              body: [
+                ...failures.map((f) => `- **Failed**: BATCH_MAX_RECORDS=${f.batchMaxRecords}, BATCH_MAX_WAIT_MS=${f.batchMaxWaitMs}: ${f.error}`),
+                failures.length > 0 ? '' : undefined,
+                markdownTable(
                 ['BATCH_MAX_RECORDS', 'BATCH_MAX_WAIT_MS', 'events/s e2e', 'write path events/s', 'batches', 'mean batch', 'flush p50 ms', 'flush p99 ms', 'freshness p50 ms', 'freshness p99 ms', 'peak RSS MiB', 'verified'],
                 sweep.map((s) => [s.batchMaxRecords, s.batchMaxWaitMs, Math.round(s.eventsPerSecond), Math.round(s.writePathEventsPerSecond), s.batches, Math.round(s.meanBatchRecords), ms(s.flushSeconds.p50), ms(s.flushSeconds.p99), fx(s.freshnessMs.p50), fx(s.freshnessMs.p99), s.peakRssBytes ? Math.round(s.peakRssBytes / 2 ** 20) : '-', s.verified.ok ? 'yes' : 'NO']),
-              ),
+                ),
+              ].filter((line) => line !== undefined).join('\n'),
               charts: [
-                { file: 'sweep-throughput', chart: { kind: 'line' as const, title: 'End-to-end throughput by batch size', xLabel: 'BATCH_MAX_RECORDS (records, log scale)', yLabel: 'events per second', logX: true, series: sweepSeries((s) => s.eventsPerSecond) } },
-                { file: 'sweep-write-path', chart: { kind: 'line' as const, title: 'Write-path throughput by batch size', xLabel: 'BATCH_MAX_RECORDS (records, log scale)', yLabel: 'events per second of flush time', logX: true, series: sweepSeries((s) => s.writePathEventsPerSecond) } },
-                { file: 'sweep-freshness', chart: { kind: 'line' as const, title: 'Freshness (p50, produced → visible) by batch size', xLabel: 'BATCH_MAX_RECORDS (records, log scale)', yLabel: 'milliseconds (ms)', logX: true, series: sweepSeries((s) => s.freshnessMs.p50) } },
+                { file: 'sweep-throughput', chart: { kind: 'line' as const, title: 'End-to-end throughput by BATCH_MAX_RECORDS', xLabel: 'BATCH_MAX_RECORDS (records, log scale)', yLabel: 'events per second', logX: true, series: sweepSeries((s) => s.eventsPerSecond) } },
+                { file: 'sweep-write-path', chart: { kind: 'line' as const, title: 'Write-path throughput by BATCH_MAX_RECORDS', xLabel: 'BATCH_MAX_RECORDS (records, log scale)', yLabel: 'events per second of flush time', logX: true, series: sweepSeries((s) => s.writePathEventsPerSecond) } },
+                { file: 'sweep-freshness', chart: { kind: 'line' as const, title: 'Freshness at saturation (p50) by BATCH_MAX_RECORDS', xLabel: 'BATCH_MAX_RECORDS (records, log scale)', yLabel: 'milliseconds (ms)', logX: true, series: sweepSeries((s) => s.freshnessMs.p50) } },
               ],
             },
           ]),

@@ -19,6 +19,8 @@ export interface Service {
   logFile: string;
   /** Waits until `url` answers 200, or throws with the log's tail when the child dies or time runs out. */
   waitReady(url: string, timeoutMs?: number): Promise<void>;
+  /** The last lines of the service's log. */
+  logTail(lines?: number): Promise<string>;
   /** Peak resident set size so far, bytes (Linux VmHWM), or undefined where /proc is absent. */
   peakRssBytes(): Promise<number | undefined>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
@@ -39,15 +41,16 @@ export function startService(name: string, entry: string, env: Record<string, st
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve((exitCode = code))));
   const unregister = stopOnSignal(() => stop(5000));
 
-  const tail = async (): Promise<string> => {
+  const tail = async (lines = 15): Promise<string> => {
     const text = await readFile(logFile, 'utf8').catch(() => '');
-    return text.split('\n').slice(-15).join('\n');
+    return text.split('\n').slice(-lines).join('\n');
   };
 
   return {
     name,
     child,
     logFile,
+    logTail: tail,
     async waitReady(url, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

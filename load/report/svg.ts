@@ -85,8 +85,10 @@ function yAxis(ticks: number[], scale: (v: number) => number, plotWidth: number,
 
 function legend(names: string[], width: number, height: number, shape: 'rect' | 'line'): string[] {
   const out: string[] = [];
-  // One row centred under the x axis title; entries about 7 px per character.
-  const widths = names.map((n) => 28 + n.length * 7);
+  // One row centred under the x axis title; at 12 px, about 8.5 px for capitals and underscores
+  // and 7 for the rest (generous: DejaVu Sans, the usual fallback, is wider than Helvetica).
+  const textWidth = (text: string): number => [...text].reduce((w, ch) => w + (/[A-Z_]/.test(ch) ? 8.5 : 7), 0);
+  const widths = names.map((n) => 40 + textWidth(n));
   let x = Math.max(MARGIN.left, (width - widths.reduce((a, b) => a + b, 0)) / 2);
   const y = height - 14;
   names.forEach((name, i) => {
