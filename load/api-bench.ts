@@ -17,7 +17,7 @@ import { REPO_ROOT, startService } from './lib/child.js';
 import { startBenchPostgres, type BenchPostgres } from './lib/embedded.js';
 import { createProgress } from './lib/progress.js';
 import { findStack } from './lib/stack.js';
-import { writeReport } from './report/write.js';
+import { sourceVersion, writeReport } from './report/write.js';
 
 const USAGE = `usage: make load ARGS="[--duration S] [--connections 20,50,100,200] [--seed-events N] [--unknown-share X] [--cache on,off]"`;
 
@@ -43,6 +43,7 @@ async function main(): Promise<void> {
   }
 
   // The running stack's database when it has data; otherwise a private one, seeded.
+  const source = sourceVersion(REPO_ROOT);
   const target = await findStack();
   const config = loadConfig(target.env);
   let own: BenchPostgres | undefined;
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
       cleanup.pop();
     }
     const command = `make load${process.argv.length > 2 ? ` ARGS="${process.argv.slice(2).join(' ')}"` : ''}`;
-    const written = await writeReport(values.out, buildApiReport(runs, { command, seedEvents: seeded, stockRows, unknownShare, cacheTtlMs, stack }));
+    const written = await writeReport(values.out, { ...buildApiReport(runs, { command, seedEvents: seeded, stockRows, unknownShare, cacheTtlMs, stack }), source });
     console.log(`results: ${written.markdown}\n         ${written.json}\n         ${written.charts.length} charts in ${path.dirname(written.markdown)}`);
   } finally {
     for (const step of cleanup.reverse()) await step().catch(() => undefined);

@@ -93,7 +93,8 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
     BATCH_MAX_RECORDS: String(options.batchMaxRecords),
     BATCH_MAX_WAIT_MS: String(options.batchMaxWaitMs),
     PROCESSOR_PORT: String(port),
-    LOG_LEVEL: 'warn',
+    // Warnings and errors only, unless asked (BENCH_PROCESSOR_LOG_LEVEL=info to see every batch).
+    LOG_LEVEL: process.env.BENCH_PROCESSOR_LOG_LEVEL ?? 'warn',
   }, path.join(REPO_ROOT, `.dev/bench-processor-${options.label}.log`));
 
   const freshness: number[] = [];

@@ -13,7 +13,7 @@ import { takeMessages } from '../generator/plan.js';
 import { REPO_ROOT } from '../lib/child.js';
 import { startBenchPostgres } from '../lib/embedded.js';
 import { createProgress, formatCount } from '../lib/progress.js';
-import { machineInfo, writeReport } from '../report/write.js';
+import { machineInfo, sourceVersion, writeReport } from '../report/write.js';
 import { runBaseline, type BaselineResult } from './baseline.js';
 import { runCopyCeiling } from './copy-ceiling.js';
 import { runIngest, type IngestResult } from './ingest.js';
@@ -45,6 +45,7 @@ async function main(): Promise<void> {
   const numbers = [messages, freshnessSeconds, sweepMessages, baselineSeconds, copyRows, ...sweepRecords, ...sweepWaits];
   if (numbers.some((n) => !(n > 0))) throw new Error(`bad options (every number must be positive): ${JSON.stringify(values)}`);
   const defaults = loadConfig({});
+  const source = sourceVersion(REPO_ROOT);
   const machine = machineInfo();
   console.error(`bench on ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB; ${formatCount(messages)} messages end to end, sweep ${sweepRecords.length}×${sweepWaits.length} of ${formatCount(sweepMessages)}`);
 
@@ -115,7 +116,7 @@ async function main(): Promise<void> {
     }
 
     const command = `make bench${process.argv.length > 2 ? ` ARGS="${process.argv.slice(2).join(' ')}"` : ''}`;
-    const written = await writeReport(values.out, buildBenchReport({ command, plan, copy, baselines, main, steady, sweep, failures }));
+    const written = await writeReport(values.out, { ...buildBenchReport({ command, plan, copy, baselines, main, steady, sweep, failures }), source });
     const best = baselines.reduce((a, b) => (b.eventsPerSecond > a.eventsPerSecond ? b : a));
     console.log(
       [

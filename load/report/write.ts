@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,6 +29,8 @@ export interface Report {
   sections: ReportSection[];
   /** The machine-readable result. */
   data: unknown;
+  /** The code measured (sourceVersion()); taken at write time when absent. */
+  source?: string;
 }
 
 export interface WrittenReport {
@@ -47,6 +50,20 @@ export function machineInfo(): { cpus: number; cpuModel: string; memoryGiB: numb
   };
 }
 
+/**
+ * Which code was measured: the git commit of the tree, marked `+ uncommitted changes` when the
+ * service code differs from it; WSM_SOURCE_VERSION when the tree is not a git checkout.
+ */
+export function sourceVersion(cwd = process.cwd()): string {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'processor', 'api', 'lib', 'prisma'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return dirty ? `${commit} + uncommitted changes` : commit;
+  } catch {
+    return process.env.WSM_SOURCE_VERSION ?? 'unknown';
+  }
+}
+
 /** A Markdown table; numbers are printed as given (format them first). */
 export function markdownTable(headers: string[], rows: (string | number)[][]): string {
   const escape = (cell: string | number): string => String(cell).replace(/\|/g, '\\|');
@@ -62,7 +79,7 @@ export function renderMarkdown(report: Report, generatedAt: Date, machine = mach
   const lines = [
     `# ${report.title}`,
     '',
-    `Generated ${generatedAt.toISOString()} by \`${report.command}\` on ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}.`,
+    `Generated ${generatedAt.toISOString()} by \`${report.command}\` on ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}; code ${report.source ?? sourceVersion()}.`,
     '',
   ];
   for (const section of report.sections) {
@@ -78,6 +95,7 @@ export function renderMarkdown(report: Report, generatedAt: Date, machine = mach
 export async function writeReport(dir: string, report: Report, generatedAt = new Date()): Promise<WrittenReport> {
   await mkdir(dir, { recursive: true });
   const machine = machineInfo();
+  const source = report.source ?? sourceVersion();
   const json = path.join(dir, `${report.name}.json`);
   const markdown = path.join(dir, `${report.name}.md`);
   const charts: string[] = [];
@@ -88,7 +106,7 @@ export async function writeReport(dir: string, report: Report, generatedAt = new
       charts.push(svgPath);
     }
   }
-  await writeFile(json, `${JSON.stringify({ generatedAt: generatedAt.toISOString(), command: report.command, machine, results: report.data }, null, 2)}\n`);
-  await writeFile(markdown, renderMarkdown(report, generatedAt, machine));
+  await writeFile(json, `${JSON.stringify({ generatedAt: generatedAt.toISOString(), command: report.command, source, machine, results: report.data }, null, 2)}\n`);
+  await writeFile(markdown, renderMarkdown({ ...report, source }, generatedAt, machine));
   return { json, markdown, charts };
 }
