@@ -97,8 +97,8 @@ export class Flusher {
     metrics.flushDuration.observe(result.totalSeconds);
     const now = Date.now();
     for (const producedAt of batch.producedTimes()) metrics.endToEndLatency.observe(Math.max(0, now - producedAt) / 1000);
-    log.debug({ records: batch.size, ...apply, stock: undefined, status: undefined, seconds: result.totalSeconds }, 'batch committed');
-    this.deps.notifier.publish(apply).catch((error: unknown) => log.warn({ err: error }, 'notifications failed'));
+    log.debug({ records: batch.size, ...apply, seconds: result.totalSeconds }, 'batch committed');
+    if (result.changes) this.deps.notifier.publish(result.changes).catch((error: unknown) => log.warn({ err: error }, 'notifications failed'));
   }
 
   private async retrying(what: string, action: () => Promise<void>): Promise<void> {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { KafkaProducer } from '../lib/kafka/producer.js';
 import { createLogger } from '../lib/log.js';
 import type { ProcessorMetrics } from './metrics.js';
-import type { ApplyResult } from './sql/apply-batch.js';
+import type { BatchChanges } from './sql/batch-changes.js';
 
 const log = createLogger('notifier');
 
@@ -24,16 +24,23 @@ export class Notifier {
     private readonly metrics: ProcessorMetrics,
   ) {}
 
-  async publish(result: ApplyResult): Promise<void> {
+  async publish(changes: BatchChanges): Promise<void> {
     const time = Date.now();
-    for (const [warehouseId, productId, quantity, status] of result.stock ?? []) {
-      await this.send(warehouseId, 'stock.changed', { type: NOTIFICATION_TYPES.stockChanged, time, data: { warehouse_id: warehouseId, product_id: productId, quantity, status } });
+    for (const row of changes.stock) {
+      await this.send(row.warehouseId, 'stock.changed', {
+        type: NOTIFICATION_TYPES.stockChanged,
+        time,
+        data: { warehouse_id: row.warehouseId, product_id: row.productId, quantity: row.quantity, status: row.status },
+      });
     }
-    for (const [id, warehouseId, productId, previousStatus, status, quantity, messageId, changedAt] of result.status ?? []) {
-      await this.send(warehouseId, 'stock.status_changed', {
+    for (const change of changes.status) {
+      await this.send(change.warehouseId, 'stock.status_changed', {
         type: NOTIFICATION_TYPES.statusChanged,
         time,
-        data: { status_change_id: id, warehouse_id: warehouseId, product_id: productId, previous_status: previousStatus, status, quantity, message_id: messageId, changed_at: changedAt },
+        data: {
+          status_change_id: change.id, warehouse_id: change.warehouseId, product_id: change.productId, previous_status: change.previousStatus,
+          status: change.status, quantity: change.quantity, message_id: change.messageId, changed_at: change.changedAt,
+        },
       });
     }
   }

@@ -4,6 +4,7 @@ import { createLogger } from '../lib/log.js';
 import type { Batch } from './batch.js';
 import { FENCED_SQLSTATE, FencedError } from './errors.js';
 import { applyBatch, prepareBatchSession, type ApplyResult } from './sql/apply-batch.js';
+import { readBatchChanges, type BatchChanges } from './sql/batch-changes.js';
 import { copyToStaging } from './sql/copy-staging.js';
 import { insertDeadLetters } from './sql/dead-letters.js';
 
@@ -28,6 +29,8 @@ export type CrashPoint = (typeof CRASH_POINTS)[number];
 
 export interface WriteResult {
   apply: ApplyResult;
+  /** What changed, when notifications are collected. */
+  changes: BatchChanges | undefined;
   copySeconds: number;
   mergeSeconds: number;
   totalSeconds: number;
@@ -60,14 +63,15 @@ export class BatchWriter {
         topic: batch.topic,
         ranges: batch.partitionRanges,
         lowStockThreshold: this.options.lowStockThreshold,
-        collectNotifications: this.options.collectNotifications,
       });
       const merged = performance.now();
+      const changes = this.options.collectNotifications ? await readBatchChanges(client, apply, this.options.lowStockThreshold) : undefined;
       this.maybeCrash('after-merge');
       await client.query('COMMIT');
       this.maybeCrash('after-commit');
       return {
         apply,
+        changes,
         copySeconds: (copied - started) / 1000,
         mergeSeconds: (merged - copied) / 1000,
         totalSeconds: (performance.now() - started) / 1000,

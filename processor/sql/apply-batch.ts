@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import type { StockStatus } from '../../lib/terms.js';
 import type { PartitionRange } from '../batch.js';
 
 /** What apply_batch reports for one batch (prisma/migrations/…_apply_batch/migration.sql). */
@@ -11,10 +10,9 @@ export interface ApplyResult {
   insufficient_stock: number;
   duplicate_movement_event: number;
   status_changes: number;
-  /** Changed stock rows: [warehouseId, productId, quantity, status]; only when notifications are collected. */
-  stock?: [string, string, number, StockStatus][];
-  /** Status changes: [id, warehouseId, productId, previousStatus, status, quantity, messageId, changedAt]. */
-  status?: [number, string, string, StockStatus, StockStatus, number, string, string][];
+  /** Ids of the first and last status change logged (null when none). */
+  first_status_change_id: number | null;
+  last_status_change_id: number | null;
 }
 
 export interface ApplyOptions {
@@ -22,13 +20,12 @@ export interface ApplyOptions {
   topic: string;
   ranges: readonly PartitionRange[];
   lowStockThreshold: number;
-  collectNotifications: boolean;
 }
 
 // Named so PostgreSQL parses and plans the call once per connection.
 const APPLY_BATCH = {
   name: 'apply_batch',
-  text: 'SELECT apply_batch($1, $2, $3::int[], $4::bigint[], $5::bigint[], $6, $7) AS result',
+  text: 'SELECT apply_batch($1, $2, $3::int[], $4::bigint[], $5::bigint[], $6) AS result',
 };
 
 /** Fences the offsets and merges the staged batch, in the caller's transaction. */
@@ -42,7 +39,6 @@ export async function applyBatch(client: pg.ClientBase, options: ApplyOptions): 
       options.ranges.map((range) => range.first),
       options.ranges.map((range) => range.next),
       options.lowStockThreshold,
-      options.collectNotifications,
     ],
   });
   const result = rows[0]?.result;

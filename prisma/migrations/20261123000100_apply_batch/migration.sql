@@ -35,10 +35,16 @@ BEGIN
         duplicate_movement boolean        NOT NULL,
         opening_quantity   bigint         NOT NULL,
         opening_status     stock_status   NOT NULL,
+        -- Whether the stock row and the movement row existed before this batch: they decide
+        -- between UPDATE and INSERT below (cheaper than INSERT ... ON CONFLICT per row).
+        stock_exists       boolean        NOT NULL,
+        movement_exists    boolean        NOT NULL,
         -- Signed stock effect if applied: +quantity, -quantity, or 0 for a duplicate movement event.
         delta              bigint         NOT NULL,
+        -- Running balance of the key as if every departure applied.
+        balance            bigint         NOT NULL,
         -- Keys whose unconstrained running balance dips below zero go through the sequential pass.
-        needs_sequential   boolean        NOT NULL,
+        needs_sequential   boolean        NOT NULL DEFAULT false,
         outcome            event_outcome,
         reject_reason      reject_reason,
         stock_after        bigint
@@ -66,20 +72,21 @@ $$;
 -- or retry-on-conflict is needed, and status change ids grow in commit order (the SSE stream
 -- resumes on them). COPY, which is most of a batch's database time, still runs in parallel.
 --
--- Returns counts, and with p_collect_notifications the changed stock rows and status changes.
+-- Returns counts and the range of status change ids it logged. The changed stock rows are in
+-- pg_temp.batch_work until the transaction ends, for the caller's notifications.
 CREATE FUNCTION apply_batch(
     p_group_id text,
     p_topic text,
     p_partitions integer[],
     p_first_offsets bigint[],
     p_next_offsets bigint[],
-    p_low_threshold integer,
-    p_collect_notifications boolean
+    p_low_threshold integer
 ) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
     v_fenced integer;
     v_staged integer;
+    v_seq_base bigint;
     v_seqs integer[] := '{}';
     v_outcomes event_outcome[] := '{}';
     v_reasons reject_reason[] := '{}';
@@ -114,28 +121,39 @@ BEGIN
     SELECT count(*) INTO v_staged FROM pg_temp.batch_staging;
     IF v_staged = 0 THEN
         RETURN jsonb_build_object('staged', 0, 'fresh', 0, 'applied', 0, 'insufficient_stock', 0,
-            'duplicate_movement_event', 0, 'status_changes', 0, 'stock', '[]'::jsonb, 'status', '[]'::jsonb);
+            'duplicate_movement_event', 0, 'status_changes', 0);
     END IF;
 
     -- Fresh statistics let the planner size the joins below for this batch, and invalidate plans
     -- cached for an earlier batch of a very different size.
     ANALYZE pg_temp.batch_staging;
 
+    -- Classify every staged record in one pass. Redeliveries (a message id already in the ledger
+    -- or earlier in the batch) drop out; a second departure or arrival of a movement is a
+    -- duplicate movement event. Hash aggregates (first seq per message id and per movement side)
+    -- instead of DISTINCT ON / row_number() keep this to one sort (by key, for the running balance).
     INSERT INTO pg_temp.batch_work
-    WITH fresh AS (
-        SELECT DISTINCT ON (s.message_id) s.*
-          FROM pg_temp.batch_staging s
-         WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.message_id = s.message_id)
-         ORDER BY s.message_id, s.seq
+        (seq, message_id, movement_id, warehouse_id, product_id, event, quantity, event_time, produced_at,
+         source, topic, "partition", "offset", duplicate_movement, opening_quantity, opening_status,
+         stock_exists, movement_exists, delta, balance, outcome, reject_reason, stock_after)
+    WITH first_of_message AS (
+        SELECT message_id, min(seq) AS seq FROM pg_temp.batch_staging GROUP BY message_id
+    ), first_of_side AS (
+        SELECT movement_id, event, min(seq) AS seq FROM pg_temp.batch_staging GROUP BY movement_id, event
     ), classified AS (
-        SELECT f.*,
-               (CASE f.event WHEN 'departure' THEN m.departure_message_id ELSE m.arrival_message_id END) IS NOT NULL
-               OR row_number() OVER (PARTITION BY f.movement_id, f.event ORDER BY f.seq) > 1 AS duplicate_movement,
+        SELECT s.*,
+               (CASE s.event WHEN 'departure' THEN m.departure_message_id ELSE m.arrival_message_id END) IS NOT NULL
+               OR s.seq > fs.seq AS duplicate_movement,
                coalesce(st.quantity, 0) AS opening_quantity,
-               coalesce(st.status, 'out_of_stock') AS opening_status
-          FROM fresh f
-          LEFT JOIN movements m ON m.movement_id = f.movement_id
-          LEFT JOIN stock st ON st.warehouse_id = f.warehouse_id AND st.product_id = f.product_id
+               coalesce(st.status, 'out_of_stock') AS opening_status,
+               st.warehouse_id IS NOT NULL AS stock_exists,
+               m.movement_id IS NOT NULL AS movement_exists
+          FROM pg_temp.batch_staging s
+          JOIN first_of_message fm ON fm.message_id = s.message_id AND fm.seq = s.seq
+          JOIN first_of_side fs ON fs.movement_id = s.movement_id AND fs.event = s.event
+          LEFT JOIN movements m ON m.movement_id = s.movement_id
+          LEFT JOIN stock st ON st.warehouse_id = s.warehouse_id AND st.product_id = s.product_id
+         WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.message_id = s.message_id)
     ), signed AS (
         SELECT c.*,
                CASE WHEN c.duplicate_movement THEN 0
@@ -146,24 +164,23 @@ BEGIN
         SELECT s.*,
                s.opening_quantity + sum(s.delta) OVER (PARTITION BY s.warehouse_id, s.product_id ORDER BY s.seq) AS balance
           FROM signed s
-    ), keyed AS (
-        SELECT r.*, min(r.balance) OVER (PARTITION BY r.warehouse_id, r.product_id) < 0 AS needs_sequential
-          FROM running r
     )
-    SELECT k.seq, k.message_id, k.movement_id, k.warehouse_id, k.product_id, k.event, k.quantity,
-           k.event_time, k.produced_at, k.source, k.topic, k."partition", k."offset",
-           k.duplicate_movement, k.opening_quantity, k.opening_status, k.delta, k.needs_sequential,
-           -- Keys that never dip below zero: every event applies except duplicate movement events.
-           CASE WHEN k.needs_sequential THEN NULL
-                WHEN k.duplicate_movement THEN 'rejected'::event_outcome
-                ELSE 'applied'::event_outcome END,
-           CASE WHEN NOT k.needs_sequential AND k.duplicate_movement
-                THEN 'duplicate_movement_event'::reject_reason END,
-           CASE WHEN k.needs_sequential THEN NULL ELSE k.balance END
-      FROM keyed k;
+    SELECT r.seq, r.message_id, r.movement_id, r.warehouse_id, r.product_id, r.event, r.quantity,
+           r.event_time, r.produced_at, r.source, r.topic, r."partition", r."offset",
+           r.duplicate_movement, r.opening_quantity, r.opening_status, r.stock_exists, r.movement_exists,
+           r.delta, r.balance,
+           -- Right for every key whose balance never dips below zero; the others are redone below.
+           CASE WHEN r.duplicate_movement THEN 'rejected' ELSE 'applied' END::event_outcome,
+           CASE WHEN r.duplicate_movement THEN 'duplicate_movement_event'::reject_reason END,
+           r.balance
+      FROM running r;
 
     -- The sequential pass, only for keys where some departure may not be covered: a rejected
     -- departure changes nothing, so later balances depend on earlier decisions.
+    UPDATE pg_temp.batch_work w
+       SET needs_sequential = true
+     WHERE (w.warehouse_id, w.product_id) IN (SELECT n.warehouse_id, n.product_id FROM pg_temp.batch_work n WHERE n.balance < 0);
+
     FOR v_row IN
         SELECT w.seq, w.warehouse_id, w.product_id, w.opening_quantity, w.delta, w.duplicate_movement
           FROM pg_temp.batch_work w
@@ -197,63 +214,74 @@ BEGIN
          WHERE w.seq = d.seq;
     END IF;
 
-    ANALYZE pg_temp.batch_work;
-
-    -- The ledger. Inserting in message-id order walks the random-UUID primary key from left to
-    -- right, touching each index page once per batch instead of once per row; the seq is taken in
-    -- batch order first so the ledger position still follows the order of application.
+    -- The ledger. Ledger positions are reserved as one block (seq base + position in the batch)
+    -- instead of a nextval() per row; the advisory lock makes the reservation race-free. Rows go
+    -- in message-id order, which walks the random-UUID primary key from left to right and touches
+    -- each of its pages once per batch rather than once per row.
+    v_seq_base := nextval(pg_get_serial_sequence('events', 'seq'));
+    PERFORM setval(pg_get_serial_sequence('events', 'seq'), v_seq_base + v_staged);
     INSERT INTO events (message_id, seq, movement_id, warehouse_id, product_id, event, quantity,
                         event_time, produced_at, source, topic, "partition", "offset", outcome,
                         reject_reason, stock_after)
-    SELECT o.message_id, o.ledger_seq, o.movement_id, o.warehouse_id, o.product_id, o.event, o.quantity,
-           o.event_time, o.produced_at, o.source, o.topic, o."partition", o."offset", o.outcome,
-           o.reject_reason, o.stock_after
-      FROM (SELECT w.*, nextval(pg_get_serial_sequence('events', 'seq')) AS ledger_seq
-              FROM pg_temp.batch_work w ORDER BY w.seq) o
-     ORDER BY o.message_id;
+    SELECT w.message_id, v_seq_base + w.seq, w.movement_id, w.warehouse_id, w.product_id, w.event, w.quantity,
+           w.event_time, w.produced_at, w.source, w.topic, w."partition", w."offset", w.outcome,
+           w.reject_reason, w.stock_after
+      FROM pg_temp.batch_work w
+     ORDER BY w.message_id;
 
-    -- Stock: the balance after the last applied event of each key.
+    -- Stock: the balance after the last applied event of each key; rows that existed are
+    -- updated in place, new ones inserted.
+    UPDATE stock st
+       SET quantity = l.stock_after, status = stock_status_for(l.stock_after, p_low_threshold),
+           last_message_id = l.message_id, updated_at = now()
+      FROM (SELECT DISTINCT ON (w.warehouse_id, w.product_id) w.warehouse_id, w.product_id, w.stock_after, w.message_id
+              FROM pg_temp.batch_work w
+             WHERE w.outcome = 'applied' AND w.stock_exists
+             ORDER BY w.warehouse_id, w.product_id, w.seq DESC) l
+     WHERE st.warehouse_id = l.warehouse_id AND st.product_id = l.product_id;
+
     INSERT INTO stock (warehouse_id, product_id, quantity, status, last_message_id, updated_at)
     SELECT DISTINCT ON (w.warehouse_id, w.product_id)
            w.warehouse_id, w.product_id, w.stock_after, stock_status_for(w.stock_after, p_low_threshold),
            w.message_id, now()
       FROM pg_temp.batch_work w
-     WHERE w.outcome = 'applied'
-     ORDER BY w.warehouse_id, w.product_id, w.seq DESC
-    ON CONFLICT (warehouse_id, product_id) DO UPDATE
-       SET quantity = EXCLUDED.quantity, status = EXCLUDED.status,
-           last_message_id = EXCLUDED.last_message_id, updated_at = EXCLUDED.updated_at;
+     WHERE w.outcome = 'applied' AND NOT w.stock_exists
+     ORDER BY w.warehouse_id, w.product_id, w.seq DESC;
 
-    -- Movements: each side is set once; a later duplicate of a side was rejected above.
+    -- Movements: each side is set once (a later copy of a side was rejected above); a movement
+    -- seen before gets its missing side, a new one is inserted with what this batch has.
+    UPDATE movements m
+       SET source_warehouse_id      = coalesce(m.source_warehouse_id, j.source_warehouse_id),
+           departure_message_id     = coalesce(m.departure_message_id, j.departure_message_id),
+           departed_at              = coalesce(m.departed_at, j.departed_at),
+           quantity_sent            = coalesce(m.quantity_sent, j.quantity_sent),
+           destination_warehouse_id = coalesce(m.destination_warehouse_id, j.destination_warehouse_id),
+           arrival_message_id       = coalesce(m.arrival_message_id, j.arrival_message_id),
+           arrived_at               = coalesce(m.arrived_at, j.arrived_at),
+           quantity_received        = coalesce(m.quantity_received, j.quantity_received),
+           updated_at               = now()
+      FROM (SELECT coalesce(d.movement_id, a.movement_id) AS movement_id,
+                   d.warehouse_id AS source_warehouse_id, d.message_id AS departure_message_id,
+                   d.event_time AS departed_at, d.quantity AS quantity_sent,
+                   a.warehouse_id AS destination_warehouse_id, a.message_id AS arrival_message_id,
+                   a.event_time AS arrived_at, a.quantity AS quantity_received
+              FROM (SELECT * FROM pg_temp.batch_work WHERE event = 'departure' AND NOT duplicate_movement AND movement_exists) d
+              FULL JOIN (SELECT * FROM pg_temp.batch_work WHERE event = 'arrival' AND NOT duplicate_movement AND movement_exists) a
+                ON a.movement_id = d.movement_id) j
+     WHERE m.movement_id = j.movement_id;
+
     INSERT INTO movements (movement_id, product_id,
                            source_warehouse_id, departure_message_id, departed_at, quantity_sent,
                            destination_warehouse_id, arrival_message_id, arrived_at, quantity_received)
-    SELECT w.movement_id,
-           (array_agg(w.product_id ORDER BY w.seq))[1],
-           (array_agg(w.warehouse_id) FILTER (WHERE w.event = 'departure'))[1],
-           (array_agg(w.message_id) FILTER (WHERE w.event = 'departure'))[1],
-           (array_agg(w.event_time) FILTER (WHERE w.event = 'departure'))[1],
-           (array_agg(w.quantity) FILTER (WHERE w.event = 'departure'))[1],
-           (array_agg(w.warehouse_id) FILTER (WHERE w.event = 'arrival'))[1],
-           (array_agg(w.message_id) FILTER (WHERE w.event = 'arrival'))[1],
-           (array_agg(w.event_time) FILTER (WHERE w.event = 'arrival'))[1],
-           (array_agg(w.quantity) FILTER (WHERE w.event = 'arrival'))[1]
-      FROM pg_temp.batch_work w
-     WHERE NOT w.duplicate_movement
-     GROUP BY w.movement_id
-     ORDER BY w.movement_id
-    ON CONFLICT (movement_id) DO UPDATE
-       SET source_warehouse_id      = coalesce(movements.source_warehouse_id, EXCLUDED.source_warehouse_id),
-           departure_message_id     = coalesce(movements.departure_message_id, EXCLUDED.departure_message_id),
-           departed_at              = coalesce(movements.departed_at, EXCLUDED.departed_at),
-           quantity_sent            = coalesce(movements.quantity_sent, EXCLUDED.quantity_sent),
-           destination_warehouse_id = coalesce(movements.destination_warehouse_id, EXCLUDED.destination_warehouse_id),
-           arrival_message_id       = coalesce(movements.arrival_message_id, EXCLUDED.arrival_message_id),
-           arrived_at               = coalesce(movements.arrived_at, EXCLUDED.arrived_at),
-           quantity_received        = coalesce(movements.quantity_received, EXCLUDED.quantity_received),
-           updated_at               = now();
+    SELECT coalesce(d.movement_id, a.movement_id), coalesce(d.product_id, a.product_id),
+           d.warehouse_id, d.message_id, d.event_time, d.quantity,
+           a.warehouse_id, a.message_id, a.event_time, a.quantity
+      FROM (SELECT * FROM pg_temp.batch_work WHERE event = 'departure' AND NOT duplicate_movement AND NOT movement_exists) d
+      FULL JOIN (SELECT * FROM pg_temp.batch_work WHERE event = 'arrival' AND NOT duplicate_movement AND NOT movement_exists) a
+        ON a.movement_id = d.movement_id;
 
-    -- Status changes, one per applied event that moved its key across a status boundary.
+    -- Status changes, one per applied event that moved its key across a status boundary. The
+    -- first event of a key compares with the stored status, so a changed threshold is logged too.
     WITH applied AS (
         SELECT w.seq, w.warehouse_id, w.product_id, w.message_id, w.stock_after,
                stock_status_for(w.stock_after, p_low_threshold) AS status_after,
@@ -286,23 +314,11 @@ BEGIN
                'applied', count(*) FILTER (WHERE w.outcome = 'applied'),
                'insufficient_stock', count(*) FILTER (WHERE w.reject_reason = 'insufficient_stock'),
                'duplicate_movement_event', count(*) FILTER (WHERE w.reject_reason = 'duplicate_movement_event'),
-               'status_changes', v_changes)
+               'status_changes', v_changes,
+               'first_status_change_id', v_first_change,
+               'last_status_change_id', v_last_change)
       INTO v_result
       FROM pg_temp.batch_work w;
-
-    IF p_collect_notifications THEN
-        v_result := v_result || jsonb_build_object(
-            'stock', (SELECT coalesce(jsonb_agg(jsonb_build_array(s.warehouse_id, s.product_id, s.quantity, s.status)), '[]'::jsonb)
-                        FROM (SELECT DISTINCT ON (w.warehouse_id, w.product_id) w.warehouse_id, w.product_id,
-                                     w.stock_after AS quantity, stock_status_for(w.stock_after, p_low_threshold) AS status
-                                FROM pg_temp.batch_work w
-                               WHERE w.outcome = 'applied'
-                               ORDER BY w.warehouse_id, w.product_id, w.seq DESC) s),
-            'status', (SELECT coalesce(jsonb_agg(jsonb_build_array(c.id, c.warehouse_id, c.product_id, c.previous_status,
-                                                                  c.status, c.quantity, c.message_id, c.changed_at) ORDER BY c.id), '[]'::jsonb)
-                         FROM status_changes c
-                        WHERE v_changes > 0 AND c.id BETWEEN v_first_change AND v_last_change));
-    END IF;
     RETURN v_result;
 END
 $$;
