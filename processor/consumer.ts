@@ -79,7 +79,7 @@ export class Consumer {
     // Return as soon as some messages are there instead of waiting the timeout for a full `max`
     // (the method exists in lib/kafka-consumer.js but not in the package's type definitions).
     (this.consumer as RdKafka.KafkaConsumer & { setDefaultIsTimeoutOnlyForFirstMessage(only: boolean): void }).setDefaultIsTimeoutOnlyForFirstMessage(true);
-    this.consumer.on('event.stats', (stats) => this.onStats(stats.message));
+    this.consumer.on('event.stats', (stats: { message: string }) => this.onStats(stats.message));
     this.consumer.on('event.error', (error) => log.warn({ err: asError(error) }, 'kafka client error'));
   }
 

@@ -63,8 +63,8 @@ async function main(): Promise<void> {
     process.exit(1);
   };
 
-  let runner: Runner | undefined;
-  let consumer: Consumer | undefined;
+  // The flusher and the batcher call back into the consumer and the runner built after them.
+  const late: { runner?: Runner; consumer?: Consumer } = {};
   const notifier = new Notifier(producer, config.KAFKA_NOTIFY_TOPIC, metrics);
   const flusher = new Flusher({
     writer,
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
     deadLetterTopic: config.KAFKA_DLQ_TOPIC,
     notifier,
     metrics,
-    commitKafkaOffsets: (ranges) => consumer?.commit(ranges),
+    commitKafkaOffsets: (ranges) => late.consumer?.commit(ranges),
     shutdown: shutdown.signal,
   });
   const batcher = new Batcher(
@@ -81,9 +81,9 @@ async function main(): Promise<void> {
     config.BATCH_MAX_WAIT_MS,
     (batch, reason) => flusher.flush(batch, reason),
     (error) => (error instanceof FlushAbandoned ? log.warn({ err: error }, 'flush abandoned at shutdown') : fatal(error)),
-    () => runner?.requestRestart(),
+    () => late.runner?.requestRestart(),
   );
-  consumer = new Consumer({
+  const consumer = new Consumer({
     brokers,
     groupId: config.KAFKA_GROUP_ID,
     topic: config.KAFKA_TOPIC,
@@ -97,9 +97,10 @@ async function main(): Promise<void> {
     },
     onFatal: fatal,
   });
+  late.consumer = consumer;
   await consumer.connect();
-  runner = new Runner(consumer, batcher, metrics);
-
+  const runner = new Runner(consumer, batcher, metrics);
+  late.runner = runner;
   const joinedConsumer = consumer;
   const health = await startHealthServer(config.PROCESSOR_PORT, metrics.registry, {
     async ready() {

@@ -106,9 +106,9 @@ describe('POST /api/events', () => {
       expect((await post(movementData({ movement_id: movementId, warehouse_id: from, product_id: productId, event: 'departure', quantity: 100, timestamp: '2025-02-18T10:00:00Z' }))).status).toBe(202);
       expect((await post(movementData({ movement_id: movementId, warehouse_id: to, product_id: productId, event: 'arrival', quantity: 95, timestamp: '2025-02-18T12:00:00Z' }))).status).toBe(202);
       await waitFor(async () => (await api.get(`/api/movements/${movementId}`)).body.state === 'completed', 30_000, () => processor.output().slice(-2000));
-      const movement = (await api.get(`/api/movements/${movementId}`)).body;
+      const movement: unknown = (await api.get(`/api/movements/${movementId}`)).body;
       expect(movement).toMatchObject({ quantitySent: 100, quantityReceived: 95, quantityDifference: 5, transitSeconds: 7200 });
-      const stock = (await api.get(`/api/warehouses/${to}/products/${productId}`)).body;
+      const stock: unknown = (await api.get(`/api/warehouses/${to}/products/${productId}`)).body;
       expect(stock).toMatchObject({ quantity: 95, status: 'available' });
     } finally {
       expect(await processor.stop('SIGTERM')).toBe(0);
