@@ -101,17 +101,16 @@ async function main(): Promise<void> {
   await consumer.connect();
   const runner = new Runner(consumer, batcher, metrics);
   late.runner = runner;
-  const joinedConsumer = consumer;
   const health = await startHealthServer(config.PROCESSOR_PORT, metrics.registry, {
     async ready() {
-      const checks: Record<string, string> = { group: joinedConsumer.hasJoined ? 'joined' : 'not joined' };
+      const checks: Record<string, string> = { group: consumer.hasJoined ? 'joined' : 'not joined' };
       try {
         await pool.query('SELECT 1');
         checks.database = 'reachable';
       } catch (error) {
         checks.database = `unreachable: ${(error as Error).message}`;
       }
-      return { ready: joinedConsumer.hasJoined && checks.database === 'reachable', checks };
+      return { ready: consumer.hasJoined && checks.database === 'reachable', checks };
     },
   });
   const metricsTimer = setInterval(() => metrics.inFlightRecords.set(batcher.inFlightRecords), 1000);
@@ -130,7 +129,7 @@ async function main(): Promise<void> {
     await runner.stop();
     await batcher.flushNow('shutdown');
     clearTimeout(deadline);
-    await joinedConsumer.disconnect();
+    await consumer.disconnect();
     clearInterval(metricsTimer);
     await producer.close();
     await writer.close();
