@@ -18,20 +18,9 @@ CREATE FUNCTION prepare_batch_session() RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     CREATE TEMP TABLE IF NOT EXISTS batch_staging (LIKE public.staging_events) ON COMMIT DELETE ROWS;
+    -- The staged record plus what the merge decides about it.
     CREATE TEMP TABLE IF NOT EXISTS batch_work (
-        seq                integer        NOT NULL,
-        message_id         uuid           NOT NULL,
-        movement_id        uuid           NOT NULL,
-        warehouse_id       uuid           NOT NULL,
-        product_id         uuid           NOT NULL,
-        event              movement_event NOT NULL,
-        quantity           integer        NOT NULL,
-        event_time         timestamptz    NOT NULL,
-        produced_at        timestamptz    NOT NULL,
-        source             text           NOT NULL,
-        topic              text           NOT NULL,
-        "partition"        integer        NOT NULL,
-        "offset"           bigint         NOT NULL,
+        LIKE public.staging_events,
         duplicate_movement boolean        NOT NULL,
         opening_quantity   bigint         NOT NULL,
         opening_status     stock_status   NOT NULL,
