@@ -4,43 +4,33 @@ import { ReadCache } from '../cache.js';
 import type { ApiDeps } from '../deps.js';
 import { ResourceRouter } from '../openapi/route.js';
 import { statsSchema } from '../schemas/resources.js';
+import { readStats } from './stats-query.js';
 
-/** Totals over the whole store, from aggregate queries (cached like the point reads). */
+/** Totals over the whole store, from running totals (stats-query.ts), cached like the point reads. */
 
 type Stats = z.output<typeof statsSchema>;
 
 async function loadStats(deps: ApiDeps): Promise<Stats> {
-  const { db } = deps;
-  const [outcomes, deadLetters, stock, distinct, counter, times] = await Promise.all([
-    db.event.groupBy({ by: ['outcome', 'rejectReason'], _count: { _all: true } }),
-    db.deadLetter.groupBy({ by: ['reason'], _count: { _all: true } }),
-    db.stock.count(),
-    // Prisma has no count(DISTINCT): one raw statement, no input in it.
-    db.$queryRaw<{ warehouses: bigint; products: bigint }[]>`SELECT count(DISTINCT warehouse_id) AS warehouses, count(DISTINCT product_id) AS products FROM stock`,
-    db.statusChangeCounter.findUnique({ where: { singleton: true } }),
-    db.event.aggregate({ _max: { eventTime: true, receivedAt: true } }),
+  const [{ totals, warehouses, products }, counter] = await Promise.all([
+    readStats(deps.db),
+    deps.db.statusChangeCounter.findUnique({ where: { singleton: true } }),
   ]);
-  const rejectedByReason = Object.fromEntries(REJECT_REASONS.map((reason) => [reason, 0])) as Stats['events']['rejectedByReason'];
-  let applied = 0;
-  let rejected = 0;
-  for (const row of outcomes) {
-    if (row.outcome === 'applied') applied += row._count._all;
-    else {
-      rejected += row._count._all;
-      if (row.rejectReason) rejectedByReason[row.rejectReason] += row._count._all;
-    }
-  }
+  const total = (name: string): number => totals.get(name) ?? 0;
+  const rejectedByReason = Object.fromEntries(REJECT_REASONS.map((reason) => [reason, total(`events:${reason}`)])) as Stats['events']['rejectedByReason'];
+  const applied = total('events:applied');
+  const rejected = Object.values(rejectedByReason).reduce((a, b) => a + b, 0);
   const byReason: Record<string, number> = {};
-  for (const row of deadLetters) byReason[row.reason] = row._count._all;
+  for (const [name, value] of totals) if (name.startsWith('dead_letters:') && value > 0) byReason[name.slice('dead_letters:'.length)] = value;
+  const instant = (name: string): string | null => (totals.has(name) ? new Date(total(name)).toISOString() : null);
   return {
     events: { total: applied + rejected, applied, rejected, rejectedByReason },
     deadLetters: { total: Object.values(byReason).reduce((a, b) => a + b, 0), byReason },
-    stockRows: stock,
-    warehouses: Number(distinct[0]?.warehouses ?? 0n),
-    products: Number(distinct[0]?.products ?? 0n),
+    stockRows: total('stock_rows'),
+    warehouses,
+    products,
     statusChanges: Number(counter?.total ?? 0n),
-    lastEventTime: times._max.eventTime?.toISOString() ?? null,
-    lastReceivedAt: times._max.receivedAt?.toISOString() ?? null,
+    lastEventTime: instant('events:latest_event_time_ms'),
+    lastReceivedAt: instant('events:last_received_at_ms'),
   };
 }
 
@@ -54,8 +44,8 @@ export function statsRouter(deps: ApiDeps): ResourceRouter {
       tag: 'stats',
       summary: 'Totals: events by outcome and reason, dead letters, stock rows, warehouses, products, status changes',
       description:
-        'Counts scan whole tables, so the answer is cached: it may be up to API_CACHE_TTL_MS (default 1000 ms) plus one ' +
-        'read older than the request, and concurrent requests share one computation.',
+        'Totals are kept as the processor writes (no table is counted per request). The answer is cached: it may be up to ' +
+        'API_CACHE_TTL_MS (default 1000 ms) plus one read older than the request, and concurrent requests share one read.',
       responses: { 200: { description: 'The totals.', schema: statsSchema, name: 'Stats' } },
     },
     async (ctx) => {

@@ -66,6 +66,13 @@ describe('schema.prisma against the migrated database', () => {
     expect(await prisma.statusChangeCounter.count()).toBe(1);
   });
 
+  it('LedgerTotal, kept by the triggers of the writes above', async () => {
+    const totals = Object.fromEntries((await prisma.ledgerTotal.findMany()).map((row) => [row.name, row.value]));
+    expect(totals).toMatchObject({ 'events:insufficient_stock': 1n, stock_rows: 1n });
+    await prisma.ledgerTotal.upsert({ where: { name: 'test' }, create: { name: 'test', value: 2n }, update: {} });
+    expect((await prisma.ledgerTotal.findUniqueOrThrow({ where: { name: 'test' } })).value).toBe(2n);
+  });
+
   it('ConsumerOffset', async () => {
     await prisma.consumerOffset.create({ data: { groupId: 'g', topic: 't', partition: 0, nextOffset: 10n } });
     const read = await prisma.consumerOffset.findUniqueOrThrow({ where: { groupId_topic_partition: { groupId: 'g', topic: 't', partition: 0 } } });

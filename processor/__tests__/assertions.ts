@@ -32,6 +32,15 @@ export async function expectDatabaseMatchesOracle(pool: pg.Pool, oracle: Oracle)
   expect(Number(counter.rows[0]?.total)).toBe(oracle.statusChanges);
   expect(Number(logged.rows[0]?.count)).toBe(oracle.statusChanges);
 
+  // The running totals the stats endpoint reads agree with the tables they summarise.
+  const totals = await pool.query<{ name: string; value: string }>("SELECT name, value FROM ledger_totals WHERE name NOT LIKE 'events:%\_ms'");
+  const counted = await pool.query<{ name: string; value: string }>(`
+    SELECT 'events:' || coalesce(reject_reason::text, 'applied') AS name, count(*)::text AS value FROM events GROUP BY 1
+    UNION ALL SELECT 'stock_rows', count(*)::text FROM stock HAVING count(*) > 0
+    UNION ALL SELECT 'dead_letters:' || reason, count(*)::text FROM dead_letters GROUP BY reason`);
+  const asMap = (rows: { name: string; value: string }[]) => Object.fromEntries(rows.filter((r) => r.value !== '0').map((r) => [r.name, Number(r.value)]));
+  expect(asMap(totals.rows)).toEqual(asMap(counted.rows));
+
   const negative = await pool.query('SELECT 1 FROM stock WHERE quantity < 0');
   expect(negative.rowCount).toBe(0);
 }

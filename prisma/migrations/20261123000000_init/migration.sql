@@ -175,3 +175,67 @@ CREATE UNLOGGED TABLE staging_events (
     "offset"     bigint         NOT NULL,
     CONSTRAINT staging_events_pkey PRIMARY KEY (topic, "partition", "offset")
 );
+
+-- Running totals for GET /api/stats, so it never counts whole tables (a count(*) over millions of
+-- ledger rows took seconds per request, `make load`). Kept by statement-level triggers with
+-- transition tables: one aggregate per INSERT statement, whoever the writer is.
+--   events:applied, events:insufficient_stock, events:duplicate_movement_event   (counts)
+--   events:latest_event_time_ms, events:last_received_at_ms                      (maxima, epoch ms)
+--   stock_rows, dead_letters:<reason>                                            (counts)
+CREATE TABLE ledger_totals (
+    name  text   NOT NULL,
+    value bigint NOT NULL DEFAULT 0 CONSTRAINT ledger_totals_non_negative CHECK (value >= 0),
+    CONSTRAINT ledger_totals_pkey PRIMARY KEY (name)
+);
+
+CREATE FUNCTION ledger_totals_add(p_name text, p_count bigint) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO ledger_totals (name, value) SELECT p_name, p_count WHERE p_count <> 0
+    ON CONFLICT (name) DO UPDATE SET value = ledger_totals.value + EXCLUDED.value
+$$;
+
+CREATE FUNCTION ledger_totals_raise(p_name text, p_value bigint) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO ledger_totals (name, value) SELECT p_name, p_value WHERE p_value IS NOT NULL
+    ON CONFLICT (name) DO UPDATE SET value = greatest(ledger_totals.value, EXCLUDED.value)
+$$;
+
+CREATE FUNCTION ledger_totals_on_events() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM ledger_totals_add('events:' || coalesce(reject_reason::text, 'applied'), count(*))
+       FROM new_rows GROUP BY reject_reason;
+    PERFORM ledger_totals_raise('events:latest_event_time_ms', (extract(epoch FROM max(event_time)) * 1000)::bigint),
+            ledger_totals_raise('events:last_received_at_ms', (extract(epoch FROM max(received_at)) * 1000)::bigint)
+       FROM new_rows;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER events_ledger_totals AFTER INSERT ON events
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ledger_totals_on_events();
+
+CREATE FUNCTION ledger_totals_on_stock() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM ledger_totals_add('stock_rows', (SELECT count(*) FROM new_rows));
+    ELSE
+        PERFORM ledger_totals_add('stock_rows', -(SELECT count(*) FROM old_rows));
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER stock_ledger_totals_insert AFTER INSERT ON stock
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ledger_totals_on_stock();
+CREATE TRIGGER stock_ledger_totals_delete AFTER DELETE ON stock
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ledger_totals_on_stock();
+
+CREATE FUNCTION ledger_totals_on_dead_letters() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM ledger_totals_add('dead_letters:' || reason, count(*)) FROM new_rows GROUP BY reason;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER dead_letters_ledger_totals AFTER INSERT ON dead_letters
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ledger_totals_on_dead_letters();
