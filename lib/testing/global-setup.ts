@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { tmpdir } from 'node:os';
 import type { TestProject } from 'vitest/node';
@@ -26,6 +27,7 @@ declare module 'vitest' {
 export const TEMPLATE_DATABASE = 'wsm_template';
 
 let postgres: RunningPostgres | undefined;
+const dataDir = path.join(tmpdir(), `wsm-test-pg-${process.pid}`);
 let cluster: MockCluster | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
@@ -33,7 +35,7 @@ export async function setup(project: TestProject): Promise<void> {
   if (adminUrl) {
     adminUrl = withDatabase(adminUrl, 'postgres');
   } else {
-    postgres = await startEmbeddedPostgres({ dataDir: path.join(tmpdir(), `wsm-test-pg-${process.pid}`), ephemeral: true });
+    postgres = await startEmbeddedPostgres({ dataDir, ephemeral: true });
     adminUrl = postgres.adminUrl;
   }
   await createDatabase(adminUrl, TEMPLATE_DATABASE);
@@ -49,5 +51,8 @@ export async function setup(project: TestProject): Promise<void> {
 
 export async function teardown(): Promise<void> {
   await cluster?.stop();
-  await postgres?.stop();
+  if (postgres) {
+    await postgres.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
 }
