@@ -9,6 +9,7 @@ import { freePort } from '../../db/embedded-postgres.js';
 import { KafkaProducer } from '../../kafka/producer.js';
 import { encode, envelope } from '../../testing/envelopes.js';
 import { readStackEnv } from '../stack-env.js';
+import { waitFor } from '../wait-for.js';
 
 /**
  * `make dev`'s entry as a user runs it: a child process that brings up the whole embedded stack.
@@ -21,20 +22,6 @@ const work = await mkdtemp(path.join(tmpdir(), 'wsm-dev-test-'));
 // Run as root, PostgreSQL runs as the `postgres` user, which must reach its data directory inside.
 await chmod(work, 0o755);
 afterAll(() => rm(work, { recursive: true, force: true }));
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    // A probe's own failure (the stack exited) ends the wait; a refused connection is just "not yet".
-    const value = await probe().catch((error: Error) => {
-      if (error.name === 'Fatal') throw error;
-      return undefined;
-    });
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 /** Every process below `pid`, from ps. */
 function descendants(pid: number): number[] {

@@ -18,6 +18,7 @@ import { brokenMessages, encode, envelope } from '../../testing/envelopes.js';
 import { REPO_ROOT } from '../config.js';
 import { readStackEnv } from '../stack-env.js';
 import { SCRAPE_INTERVAL_SECONDS, startPrometheus, type RunningPrometheus } from './prometheus.js';
+import { waitFor } from '../wait-for.js';
 
 /** Scrapes to wait for after both targets are up: enough for $__rate_interval and percentiles. */
 const SCRAPES = 15;
@@ -28,20 +29,6 @@ const PRODUCE_RATE = 300;
 const say = (message: string): void => {
   process.stdout.write(`verify   | ${message}\n`);
 };
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    // A probe's own failure (the stack exited) ends the wait; a refused connection is just "not yet".
-    const value = await probe().catch((error: Error) => {
-      if (error.name === 'Fatal') throw error;
-      return undefined;
-    });
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
 
 /** Valid movements (both sides, some departures too large) and one of every invalid kind. */
 async function produceBurst(brokers: string, topic: string): Promise<void> {
