@@ -3,7 +3,7 @@
  *
  * - {@link FencedError}: a partition's stored offset is already past the batch; a newer owner has
  *   applied those records. Drop the batch; never retry it.
- * - {@link DataError}: PostgreSQL refused the data itself (SQLSTATE class 22 or 23). Retrying the
+ * - a data error: PostgreSQL refused the data itself (SQLSTATE class 22 or 23). Retrying the
  *   same batch cannot help: bisect it until the one bad record is found and dead-lettered.
  * - anything else (connection lost, server restarting, deadlock, out of connections) is transient:
  *   retry the same batch with jittered backoff while consumption stays paused.
@@ -16,16 +16,11 @@ export class FencedError extends Error {
   override name = 'FencedError';
 }
 
-export class DataError extends Error {
-  override name = 'DataError';
-}
-
 export type FlushErrorKind = 'fenced' | 'data' | 'transient';
 
 /** Classifies an error thrown while flushing (see the module comment for what each kind means). */
 export function classifyFlushError(error: unknown): FlushErrorKind {
   if (error instanceof FencedError) return 'fenced';
-  if (error instanceof DataError) return 'data';
   const code = (error as { code?: unknown }).code;
   if (code === FENCED_SQLSTATE) return 'fenced';
   // https://www.postgresql.org/docs/current/errcodes-appendix.html
