@@ -15,6 +15,13 @@ export class Oracle {
 
   constructor(private readonly lowThreshold = 10) {}
 
+  /** The oracle after `stream`, applied in order. */
+  static of(stream: readonly Envelope[]): Oracle {
+    const oracle = new Oracle();
+    for (const event of stream) oracle.apply(event);
+    return oracle;
+  }
+
   apply(envelope: Envelope): void {
     if (this.outcomes.has(envelope.id)) return;
     const d = envelope.data;

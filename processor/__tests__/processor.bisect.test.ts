@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../lib/testing/database.js';
-import { encode, envelope } from '../../lib/testing/envelopes.js';
-import { produce, uniqueTopic } from '../../lib/testing/kafka.js';
+import { envelope } from '../../lib/testing/envelopes.js';
+import { uniqueTopic } from '../../lib/testing/kafka.js';
 import { expectDatabaseMatchesOracle } from './assertions.js';
 import { committedCount, startProcessor, waitFor, type RunningProcessor } from './helpers.js';
 import { Oracle } from './oracle.js';
-import { generateStream } from './stream.js';
+import { generateStream, produceKeyed } from './stream.js';
 
 // A batch the database refuses for a reason retrying cannot fix is bisected until the one record
 // behind it is dead-lettered; everything around it is applied. The refusal comes from a trigger
@@ -40,10 +40,9 @@ describe('a record the database refuses', () => {
     const stream = generateStream({ movements: 300, seed: 5 });
     const refused = envelope({ product_id: refusedProduct, warehouse_id: stream[0]!.data.warehouse_id, quantity: 1 });
     const withRefused = [...stream.slice(0, 200), refused, ...stream.slice(200)];
-    const oracle = new Oracle();
-    for (const event of stream) oracle.apply(event);
+    const oracle = Oracle.of(stream);
 
-    await produce(topic, withRefused.map((event) => ({ value: encode(event), key: event.data.warehouse_id })));
+    await produceKeyed(topic, withRefused);
     processor = await startProcessor({ DATABASE_URL: db.url, KAFKA_TOPIC: topic, KAFKA_GROUP_ID: groupId, BATCH_MAX_RECORDS: '256', BATCH_MAX_WAIT_MS: '200' });
     await waitFor(
       async () => (await committedCount(db.pool, groupId, topic)) === withRefused.length,

@@ -1,13 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../lib/testing/database.js';
-import { encode } from '../../lib/testing/envelopes.js';
-import { produce, uniqueTopic } from '../../lib/testing/kafka.js';
+import { uniqueTopic } from '../../lib/testing/kafka.js';
 import { CRASH_POINTS } from '../writer.js';
 import { expectDatabaseMatchesOracle } from './assertions.js';
 import { committedCount, startProcessor, waitFor, type RunningProcessor } from './helpers.js';
 import { Oracle } from './oracle.js';
-import { generateStream } from './stream.js';
+import { generateStream, produceKeyed } from './stream.js';
 
 // SIGKILL between COPY, merge, commit and the Kafka offset commit, then a restart: nothing lost,
 // nothing applied twice. The kill comes from inside the writer at an exact point
@@ -26,9 +25,8 @@ async function scenario(seed: number) {
   const topic = uniqueTopic('crash');
   const groupId = `crash-group-${seed}-${Math.random().toString(36).slice(2, 8)}`;
   const stream = generateStream({ movements: 400, seed });
-  const oracle = new Oracle();
-  for (const event of stream) oracle.apply(event);
-  await produce(topic, stream.map((event) => ({ value: encode(event), key: event.data.warehouse_id })));
+  const oracle = Oracle.of(stream);
+  await produceKeyed(topic, stream);
   const env = { DATABASE_URL: db.url, KAFKA_TOPIC: topic, KAFKA_GROUP_ID: groupId, BATCH_MAX_RECORDS: '100', BATCH_MAX_WAIT_MS: '30' };
   const start = async (extra: Record<string, string> = {}): Promise<RunningProcessor> => {
     const processor = await startProcessor({ ...env, ...extra });

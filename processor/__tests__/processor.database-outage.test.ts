@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../lib/testing/database.js';
-import { encode } from '../../lib/testing/envelopes.js';
-import { produce, uniqueTopic } from '../../lib/testing/kafka.js';
+import { uniqueTopic } from '../../lib/testing/kafka.js';
 import { startTcpProxy, type TcpProxy } from '../../lib/testing/tcp-proxy.js';
 import { expectDatabaseMatchesOracle } from './assertions.js';
 import { committedCount, getEndpoint, startProcessor, waitFor, type RunningProcessor } from './helpers.js';
 import { Oracle } from './oracle.js';
-import { generateStream } from './stream.js';
+import { generateStream, produceKeyed } from './stream.js';
 
 // The database going away for some seconds mid-stream: the processor pauses, reports not ready,
 // retries with backoff, recovers, and ends in the oracle's state.
@@ -29,9 +28,8 @@ describe('database outage', () => {
     const topic = uniqueTopic('outage');
     const groupId = 'outage-group';
     const stream = generateStream({ movements: 1500, seed: 21 });
-    const oracle = new Oracle();
-    for (const event of stream) oracle.apply(event);
-    await produce(topic, stream.map((event) => ({ value: encode(event), key: event.data.warehouse_id })));
+    const oracle = Oracle.of(stream);
+    await produceKeyed(topic, stream);
 
     const proxied = new URL(db.url);
     proxied.port = String(proxy.port);
@@ -42,10 +40,12 @@ describe('database outage', () => {
     const atCut = await committedCount(db.pool, groupId, topic);
     expect(atCut).toBeLessThan(stream.length);
     await waitFor(async () => (await getEndpoint(processor!.port, '/ready')).status === 503, 10_000, () => 'never reported not ready');
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    const metrics = (await getEndpoint(processor.port, '/metrics')).body;
-    expect(metrics).toMatch(/wsm_processor_paused\{service="processor"\} 1/);
-    expect(metrics).toMatch(/wsm_processor_db_retries_total\{service="processor"\} [1-9]/);
+    // Paused once the batcher has been full for a second, and retrying; nothing commits meanwhile.
+    const pausedAndRetrying = async (): Promise<boolean> => {
+      const metrics = (await getEndpoint(processor!.port, '/metrics')).body;
+      return /wsm_processor_paused\{service="processor"\} 1/.test(metrics) && /wsm_processor_db_retries_total\{service="processor"\} [1-9]/.test(metrics);
+    };
+    await waitFor(pausedAndRetrying, 15_000, () => `never paused and retrying\n${processor!.output().slice(-2000)}`);
     expect(await committedCount(db.pool, groupId, topic)).toBe(atCut);
 
     proxy.restore();

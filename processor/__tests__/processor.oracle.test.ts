@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../lib/testing/database.js';
-import { encode } from '../../lib/testing/envelopes.js';
 import type { KafkaMessage } from '../../lib/kafka/client.js';
-import { consumeFromStart, produce, uniqueTopic } from '../../lib/testing/kafka.js';
+import { consumeFromStart, uniqueTopic } from '../../lib/testing/kafka.js';
 import { NOTIFICATION_TYPES } from '../notifier.js';
 import { expectDatabaseMatchesOracle } from './assertions.js';
 import { committedCount, getEndpoint, startProcessor, waitFor, type RunningProcessor } from './helpers.js';
 import { Oracle } from './oracle.js';
-import { generateStream } from './stream.js';
+import { generateStream, produceKeyed } from './stream.js';
 
 // A generated stream with known truth, through the mock cluster and the real processor, ends in
 // exactly the oracle's state; small batches so the stream spans many of them.
@@ -27,11 +26,10 @@ describe('processor against the oracle', () => {
     const topic = uniqueTopic('oracle');
     const groupId = 'oracle-group';
     const stream = generateStream({ movements: 1500, seed: 7 });
-    const oracle = new Oracle();
-    for (const event of stream) oracle.apply(event);
+    const oracle = Oracle.of(stream);
     expect([...oracle.outcomes.values()]).toEqual(expect.arrayContaining(['applied', 'insufficient_stock', 'duplicate_movement_event']));
 
-    await produce(topic, stream.map((event) => ({ value: encode(event), key: event.data.warehouse_id })));
+    await produceKeyed(topic, stream);
     processor = await startProcessor({ DATABASE_URL: db.url, KAFKA_TOPIC: topic, KAFKA_GROUP_ID: groupId, BATCH_MAX_RECORDS: '200', BATCH_MAX_WAIT_MS: '50' });
     await waitFor(
       async () => (await committedCount(db.pool, groupId, topic)) === stream.length,

@@ -1,12 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../lib/testing/database.js';
-import { encode } from '../../lib/testing/envelopes.js';
-import { produce, uniqueTopic } from '../../lib/testing/kafka.js';
+import { uniqueTopic } from '../../lib/testing/kafka.js';
 import { expectDatabaseMatchesOracle } from './assertions.js';
 import { committedCount, startProcessor, waitFor, type RunningProcessor } from './helpers.js';
 import { Oracle } from './oracle.js';
-import { generateStream } from './stream.js';
+import { generateStream, produceKeyed } from './stream.js';
 
 // Two and three instances in one group, joining and leaving in the middle of a stream: the
 // partitions move between them (revoke flushes, new owners start from the stored offsets) and the
@@ -27,14 +26,13 @@ describe('several processors in one group', () => {
     const topic = uniqueTopic('rebalance');
     const groupId = 'rebalance-group';
     const stream = generateStream({ movements: 4000, seed: 33, warehouses: 12 });
-    const oracle = new Oracle();
-    for (const event of stream) oracle.apply(event);
+    const oracle = Oracle.of(stream);
     // Produced in five parts, one per membership change, so every join and leave happens while
     // records are still arriving (per-key order is kept: the parts go out one after another).
     const parts = 5;
     const produced = (part: number) => Math.floor((stream.length * part) / parts);
     const producePart = (part: number) =>
-      produce(topic, stream.slice(produced(part), produced(part + 1)).map((event) => ({ value: encode(event), key: event.data.warehouse_id })));
+      produceKeyed(topic, stream.slice(produced(part), produced(part + 1)));
     const env = { DATABASE_URL: db.url, KAFKA_TOPIC: topic, KAFKA_GROUP_ID: groupId, BATCH_MAX_RECORDS: '50', BATCH_MAX_WAIT_MS: '20' };
     const start = async (): Promise<RunningProcessor> => {
       const processor = await startProcessor(env);

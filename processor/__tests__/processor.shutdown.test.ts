@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../lib/testing/database.js';
-import { encode } from '../../lib/testing/envelopes.js';
-import { produce, uniqueTopic } from '../../lib/testing/kafka.js';
+import { uniqueTopic } from '../../lib/testing/kafka.js';
 import { expectDatabaseMatchesOracle } from './assertions.js';
 import { committedCount, getEndpoint, startProcessor, waitFor, type RunningProcessor } from './helpers.js';
 import { Oracle } from './oracle.js';
-import { generateStream } from './stream.js';
+import { generateStream, produceKeyed } from './stream.js';
 
 // SIGTERM with records read but not yet flushed: the processor stops fetching, flushes what it
 // holds (flush reason "shutdown"), commits, leaves the group and exits 0.
@@ -25,9 +24,8 @@ describe('graceful shutdown', () => {
     const topic = uniqueTopic('shutdown');
     const groupId = 'shutdown-group';
     const stream = generateStream({ movements: 200, seed: 3 });
-    const oracle = new Oracle();
-    for (const event of stream) oracle.apply(event);
-    await produce(topic, stream.map((event) => ({ value: encode(event), key: event.data.warehouse_id })));
+    const oracle = Oracle.of(stream);
+    await produceKeyed(topic, stream);
     // Neither limit is reached: without the shutdown flush nothing would ever be written.
     processor = await startProcessor({ DATABASE_URL: db.url, KAFKA_TOPIC: topic, KAFKA_GROUP_ID: groupId, BATCH_MAX_RECORDS: '100000', BATCH_MAX_WAIT_MS: '600000' });
     const consumed = new RegExp(`wsm_processor_events_consumed_total\\{service="processor"\\} ${stream.length}\\b`);

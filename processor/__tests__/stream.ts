@@ -1,5 +1,6 @@
 import type { Envelope } from '../../lib/event.js';
-import { envelope } from '../../lib/testing/envelopes.js';
+import { encode, envelope } from '../../lib/testing/envelopes.js';
+import { produce } from '../../lib/testing/kafka.js';
 
 /**
  * A generated stream with known truth for processor tests: supplies, movements with losses,
@@ -54,4 +55,9 @@ export function generateStream(options: StreamOptions): Envelope[] {
     if (random() < 0.03) stream.push(envelope({ ...departure.data }, { id: uuid() })); // same movement, new id
   }
   return stream;
+}
+
+/** Produces envelopes in order, keyed by warehouse id as producers should key them. */
+export function produceKeyed(topic: string, stream: readonly Envelope[]): Promise<void> {
+  return produce(topic, stream.map((event) => ({ value: encode(event), key: event.data.warehouse_id })));
 }
