@@ -16,4 +16,7 @@ const failedFiles = (report.testResults ?? []).filter(
   (r) => r.status === 'failed' && !(r.assertionResults ?? []).some((a) => a.status === 'failed'),
 ).length;
 const failed = (report.numFailedTests ?? 0) + failedFiles;
-console.log(`${report.numPassedTests ?? 0} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+// Vitest fails a run on an error outside any test (an unhandled rejection) without failing a test:
+// count it, so the closing line never reads "0 failed" for a run that failed.
+const outside = report.success === false && failed === 0 ? 1 : 0;
+console.log(`${report.numPassedTests ?? 0} passed, ${failed + outside} failed${skipped ? `, ${skipped} skipped` : ''}`);
