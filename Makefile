@@ -82,6 +82,10 @@ dashboard: install ## Regenerate grafana/dashboards/warehouse.json from grafana/
 # --- load -------------------------------------------------------------------------------------
 # Load tools (load/README.md). Extra options: ARGS="--count 100000 --rate 5000", see --help.
 
+.PHONY: profile-merge
+profile-merge: install ## Time every statement of apply_batch on generated 20k-record batches (auto_explain)
+	$(NPX) tsx load/bench/merge-profile.ts
+
 .PHONY: produce
 produce: install ## Send generated movement events to the running stack (ARGS="--count N --rate R --seed S ...")
 	$(NPX) tsx load/produce.ts $(ARGS)

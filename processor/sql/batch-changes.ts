@@ -14,7 +14,7 @@ export interface BatchChanges {
  * Reads the batch's changes inside its transaction, after apply_batch: stock rows from this
  * connection's pg_temp.batch_work (emptied at commit), status changes by the id range apply_batch
  * reported. Plain rows instead of JSON built by the server: building it cost ~0.4 s per 20k-row
- * batch under the merge lock (measured with auto_explain, .dev profiling).
+ * batch under the merge lock (measured with auto_explain, `make profile-merge`).
  */
 export async function readBatchChanges(client: pg.ClientBase, result: ApplyResult, lowStockThreshold: number): Promise<BatchChanges> {
   const stock = await client.query<[string, string, string, StockStatus]>({
