@@ -45,6 +45,11 @@ export function createProcessorMetrics(registry: Registry = createRegistry('proc
       labelNames: ['type'] as const,
       registers,
     }),
+    notificationsUndelivered: new Counter({
+      name: 'wsm_processor_notifications_undelivered_total',
+      help: 'Notifications the broker did not acknowledge (lost announcements; the database has every change).',
+      registers,
+    }),
     batches: new Counter({
       name: 'wsm_processor_batches_total',
       help: 'Batches committed, by flush reason.',

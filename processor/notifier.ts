@@ -17,24 +17,38 @@ export const NOTIFICATION_TYPES = {
  * CloudEvents-style envelopes, like the input. Published after commit and not awaited: a crash
  * in between loses announcements, never data (the status log in the database has every change).
  */
+/**
+ * Notifications produced between two yields to the event loop. Producing a batch's 20k
+ * notifications in one go held the loop for about 0.4 s (`make bench` CPU profile), during which
+ * the next batch could neither be read nor start its COPY.
+ */
+const YIELD_EVERY = 1000;
+
 export class Notifier {
   constructor(
     private readonly producer: KafkaProducer,
     private readonly topic: string,
     private readonly metrics: ProcessorMetrics,
-  ) {}
+  ) {
+    producer.onUndelivered((error) => {
+      metrics.notificationsUndelivered.inc();
+      log.warn({ err: error }, 'notification not delivered');
+    });
+  }
 
   async publish(changes: BatchChanges): Promise<void> {
     const time = Date.now();
+    let sent = 0;
     for (const row of changes.stock) {
-      await this.send(row.warehouseId, 'stock.changed', {
+      await this.send(row.warehouseId, ++sent, {
         type: NOTIFICATION_TYPES.stockChanged,
         time,
         data: { warehouse_id: row.warehouseId, product_id: row.productId, quantity: row.quantity, status: row.status },
       });
     }
+    this.metrics.notifications.inc({ type: 'stock.changed' }, changes.stock.length);
     for (const change of changes.status) {
-      await this.send(change.warehouseId, 'stock.status_changed', {
+      await this.send(change.warehouseId, ++sent, {
         type: NOTIFICATION_TYPES.statusChanged,
         time,
         data: {
@@ -43,14 +57,14 @@ export class Notifier {
         },
       });
     }
+    this.metrics.notifications.inc({ type: 'stock.status_changed' }, changes.status.length);
   }
 
-  private async send(warehouseId: string, label: 'stock.changed' | 'stock.status_changed', body: { type: string; time: number; data: Record<string, unknown> }): Promise<void> {
+  private async send(warehouseId: string, sent: number, body: { type: string; time: number; data: Record<string, unknown> }): Promise<void> {
     const value = Buffer.from(
       JSON.stringify({ id: randomUUID(), source: 'warehouse-stock-processor', specversion: '1.0', datacontenttype: 'application/json', subject: warehouseId, ...body }),
     );
-    const { delivered } = await this.producer.send(this.topic, value, warehouseId);
-    this.metrics.notifications.inc({ type: label });
-    delivered.catch((error: unknown) => log.warn({ err: error, type: label }, 'notification not delivered'));
+    await this.producer.sendUnawaited(this.topic, value, warehouseId);
+    if (sent % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
   }
 }

@@ -9,6 +9,7 @@ export class KafkaProducer {
   private readonly pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
   private nextId = 0;
   private poller: NodeJS.Timeout | undefined;
+  private undeliveredListener: ((error: Error) => void) | undefined;
 
   constructor(bootstrapServers: string, clientId: string, extra: RdKafka.ProducerGlobalConfig = {}) {
     this.producer = new RdKafka.Producer({
@@ -25,7 +26,11 @@ export class KafkaProducer {
     this.producer.on('delivery-report', (error, report) => {
       const id = report.opaque as number;
       const waiter = this.pending.get(id);
-      if (!waiter) return;
+      if (!waiter) {
+        // A fire-and-forget message (`sendUnawaited`) carries no opaque id.
+        if (error && report.opaque === undefined) this.undeliveredListener?.(asError(error));
+        return;
+      }
       this.pending.delete(id);
       if (error) waiter.reject(asError(error));
       else waiter.resolve();
@@ -63,6 +68,30 @@ export class KafkaProducer {
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
     }
+  }
+
+  /**
+   * Queues one message without a delivery promise, for high-volume traffic whose loss is
+   * tolerable (notifications): a promise and a map entry per message cost more than producing
+   * it (`make bench` profile: 2 s of a 10 s processor run at 20k notifications per batch).
+   * Failed deliveries go to the `onUndelivered` listener. Waits only while librdkafka's queue is full.
+   */
+  async sendUnawaited(topic: string, value: Buffer, key: string): Promise<void> {
+    for (;;) {
+      try {
+        this.producer.produce(topic, null, value, key, Date.now());
+        return;
+      } catch (error) {
+        if ((error as { code?: number }).code !== RdKafka.CODES.ERRORS.ERR__QUEUE_FULL) throw error;
+        this.producer.poll();
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+  }
+
+  /** Called with the error of every `sendUnawaited` message that was not delivered. */
+  onUndelivered(listener: (error: Error) => void): void {
+    this.undeliveredListener = listener;
   }
 
   /** Waits until every queued message is delivered (or `timeoutMs` passes). */
