@@ -30,7 +30,11 @@ export interface Service {
 export function startService(name: string, entry: string, env: Record<string, string>, logFile: string): Service {
   mkdirSync(path.dirname(logFile), { recursive: true });
   const log = createWriteStream(logFile);
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  // BENCH_CPU_PROFILE_DIR=<dir> writes a V8 CPU profile of each service there (Node refuses
+  // --cpu-prof in NODE_OPTIONS); that is how the notifier's cost below was found.
+  const profileDir = process.env.BENCH_CPU_PROFILE_DIR;
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', entry], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
