@@ -20,7 +20,7 @@ export interface CopyCeilingResult {
 
 const TABLE = 'bench_copy_ceiling';
 
-function* rows(events: readonly MovementEvent[]): Generator<string> {
+export function* stagingRows(events: readonly MovementEvent[]): Generator<string> {
   let chunk = '';
   for (let i = 0; i < events.length; i++) {
     const e = events[i]!;
@@ -44,7 +44,7 @@ export async function runCopyCeiling(databaseUrl: string, events: readonly Movem
     // The staging table's columns without its primary key: LIKE copies no index or constraint.
     await client.query(`CREATE UNLOGGED TABLE ${TABLE} (LIKE staging_events)`);
     // Rendered before the clock starts: the ceiling is the server's, not this process's formatting.
-    const chunks = [...rows(events)];
+    const chunks = [...stagingRows(events)];
     for (let r = 0; r < repeats; r++) {
       await client.query(`TRUNCATE ${TABLE}`);
       const started = performance.now();

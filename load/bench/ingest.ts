@@ -2,6 +2,7 @@ import pg from 'pg';
 import { freePort } from '../../lib/db/embedded-postgres.js';
 import type { PlannedMessage } from '../generator/plan.js';
 import { REPO_ROOT, startService } from '../lib/child.js';
+import { cpuSecondsOf } from '../lib/process-cpu.js';
 import type { BenchPostgres } from '../lib/embedded.js';
 import { histogramQuantile, percentile, readHistogram, sumMetric } from '../lib/prom.js';
 import { sendPlanned, sleep } from '../lib/send.js';
@@ -49,6 +50,12 @@ export interface IngestResult {
   /** Produce → visible in the ledger, sampled every 250 ms, milliseconds. */
   freshnessMs: { samples: number; p50?: number; p95?: number; p99?: number; max?: number };
   peakRssBytes?: number;
+  /**
+   * CPU microseconds per message from readiness to the last commit: the processor process, the
+   * database backend of its batch writer (COPY and merge), and this benchmark process (producer,
+   * in-process mock broker, harness). Undefined where /proc is absent.
+   */
+  cpuMicrosPerMessage?: { processor?: number; writerBackend?: number; benchProcess: number };
   processorExitCode: number | null;
 }
 
@@ -115,6 +122,19 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
         pending.delete(id);
       }
     };
+    const cpuPerMessage = async (): Promise<IngestResult['cpuMicrosPerMessage']> => {
+      const perMessage = (cpuSeconds: number | undefined) => (cpuSeconds === undefined ? undefined : (cpuSeconds * 1e6) / total);
+      const processorNow = processor.child.pid ? await cpuSecondsOf(processor.child.pid) : undefined;
+      // The writer's backend lives from the first batch to the end, so all of its CPU is this run's.
+      const writer = await pool.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'processor-writer'");
+      const writerPid = writer.rows[0]?.pid;
+      const bench = process.cpuUsage(benchCpuAtStart);
+      return {
+        processor: perMessage(processorNow !== undefined && processorCpuAtStart !== undefined ? processorNow - processorCpuAtStart : undefined),
+        writerBackend: perMessage(writerPid === undefined ? undefined : await cpuSecondsOf(writerPid)),
+        benchProcess: (bench.user + bench.system) / total,
+      };
+    };
     const sampler = (async () => {
       let seen = '';
       let sampledAt = 0;
@@ -130,6 +150,8 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
     })();
 
     const started = performance.now();
+    const processorCpuAtStart = processor.child.pid ? await cpuSecondsOf(processor.child.pid) : undefined;
+    const benchCpuAtStart = process.cpuUsage();
     let committed = 0;
     // A processor that commits nothing for this long is stuck (its log says why): fail the run
     // instead of waiting for ever.
@@ -169,6 +191,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
     }
     const drainDeadline = performance.now() + 30_000;
     const seconds = (performance.now() - started) / 1000;
+    const cpuMicrosPerMessage = await cpuPerMessage();
     // Let the samples of the last messages be found (they are committed by now), then stop.
     while (pending.size > 0 && performance.now() < drainDeadline) await sleep(10);
     running = false;
@@ -201,6 +224,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
       writePathEventsPerSecond: flush.sum > 0 ? records.sum / flush.sum : 0,
       freshnessMs: { samples: sorted.length, p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), p99: percentile(sorted, 0.99), max: sorted[sorted.length - 1] },
       ...(peakRssBytes !== undefined ? { peakRssBytes } : {}),
+      cpuMicrosPerMessage,
       processorExitCode,
     };
   } finally {

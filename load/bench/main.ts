@@ -17,6 +17,7 @@ import { machineInfo, sourceVersion, writeReport } from '../report/write.js';
 import { runBaseline, type BaselineResult } from './baseline.js';
 import { runCopyCeiling } from './copy-ceiling.js';
 import { runIngest, type IngestResult } from './ingest.js';
+import { runMinimalMerge } from './minimal-merge.js';
 import { buildBenchReport } from './report.js';
 
 const list = (text: string): number[] => text.split(',').map(Number);
@@ -31,6 +32,8 @@ async function main(): Promise<void> {
       'sweep-waits': { type: 'string', default: '50,200,1000' },
       'baseline-seconds': { type: 'string', default: '10' },
       'copy-rows': { type: 'string', default: '200000' },
+      // The design notes' prototype merged 200k-row batches; the processor's default is smaller.
+      'minimal-batch': { type: 'string' },
       'freshness-seconds': { type: 'string', default: '20' },
       out: { type: 'string', default: path.join(REPO_ROOT, 'load/results') },
     },
@@ -41,8 +44,9 @@ async function main(): Promise<void> {
   const sweepWaits = list(values['sweep-waits']);
   const baselineSeconds = Number(values['baseline-seconds']);
   const copyRows = Number(values['copy-rows']);
+  const minimalBatch = Number(values['minimal-batch'] ?? loadConfig({}).BATCH_MAX_RECORDS);
   const freshnessSeconds = Number(values['freshness-seconds']);
-  const numbers = [messages, freshnessSeconds, sweepMessages, baselineSeconds, copyRows, ...sweepRecords, ...sweepWaits];
+  const numbers = [messages, freshnessSeconds, sweepMessages, baselineSeconds, copyRows, minimalBatch, ...sweepRecords, ...sweepWaits];
   if (numbers.some((n) => !(n > 0))) throw new Error(`bad options (every number must be positive): ${JSON.stringify(values)}`);
   const defaults = loadConfig({});
   const source = sourceVersion(REPO_ROOT);
@@ -66,6 +70,13 @@ async function main(): Promise<void> {
     const copy = await runCopyCeiling(copyUrl, events.slice(0, copyRows));
     await postgres.dropDatabase('bench_copy');
     console.error(`      ${copy.seconds.toFixed(3)} s, ${formatCount(copy.rowsPerSecond)} rows/s`);
+
+    const minimalRows = Math.min(copyRows, events.length);
+    console.error(`[1/4] minimal merge: ${formatCount(minimalRows)} rows in batches of ${formatCount(minimalBatch)} into a ledger with only a UUID key, plus a stock upsert`);
+    const minimalUrl = await postgres.freshDatabase('bench_minimal');
+    const minimal = await runMinimalMerge(minimalUrl, events.slice(0, minimalRows), minimalBatch);
+    await postgres.dropDatabase('bench_minimal');
+    console.error(`      ${minimal.seconds.toFixed(3)} s, ${formatCount(minimal.rowsPerSecond)} rows/s`);
 
     const baselines: BaselineResult[] = [];
     for (const connections of [1, 8]) {
@@ -116,14 +127,16 @@ async function main(): Promise<void> {
     }
 
     const command = `make bench${process.argv.length > 2 ? ` ARGS="${process.argv.slice(2).join(' ')}"` : ''}`;
-    const written = await writeReport(values.out, { ...buildBenchReport({ command, plan, copy, baselines, main, steady, sweep, failures }), source });
+    const written = await writeReport(values.out, { ...buildBenchReport({ command, plan, copy, minimal, baselines, main, steady, sweep, failures }), source });
     const best = baselines.reduce((a, b) => (b.eventsPerSecond > a.eventsPerSecond ? b : a));
     console.log(
       [
         `COPY ceiling          ${formatCount(copy.rowsPerSecond)} rows/s`,
+        `minimal merge         ${formatCount(minimal.rowsPerSecond)} rows/s (ledger with only a UUID key + stock upsert)`,
         ...baselines.map((b) => `per-message ×${b.connections}`.padEnd(22) + `${formatCount(b.eventsPerSecond)} events/s`),
         `processor end to end  ${formatCount(main.eventsPerSecond)} events/s (${(main.eventsPerSecond / best.eventsPerSecond).toFixed(1)}× the best baseline), counts ${main.verified.ok ? 'verified' : 'DIFFER'}`,
         `processor write path  ${formatCount(main.writePathEventsPerSecond)} events/s of flush time`,
+        `CPU per message       processor ${fmtMicros(main.cpuMicrosPerMessage?.processor)}, writer backend ${fmtMicros(main.cpuMicrosPerMessage?.writerBackend)}, bench process ${fmtMicros(main.cpuMicrosPerMessage?.benchProcess)}`,
         `freshness at ${formatCount(halfRate)}/s  p50 ${steady.freshnessMs.p50?.toFixed(0)} ms, p99 ${steady.freshnessMs.p99?.toFixed(0)} ms (produced → visible in the ledger)`,
         `results: ${written.markdown}\n         ${written.json}`,
       ].join('\n'),
@@ -136,6 +149,7 @@ async function main(): Promise<void> {
 }
 
 const ms = (seconds: number | undefined): string => (seconds === undefined ? '-' : `${(seconds * 1000).toFixed(0)} ms`);
+const fmtMicros = (micros: number | undefined): string => (micros === undefined ? '-' : `${Math.round(micros)} µs`);
 const mib = (bytes: number | undefined): string => (bytes === undefined ? '-' : `${(bytes / 2 ** 20).toFixed(0)} MiB`);
 
 main().then(

@@ -3,9 +3,10 @@ import { markdownTable, type Report } from '../report/write.js';
 import type { BaselineResult } from './baseline.js';
 import type { CopyCeilingResult } from './copy-ceiling.js';
 import type { IngestResult } from './ingest.js';
+import type { MinimalMergeResult } from './minimal-merge.js';
 
 /** The `make bench` report: the comparison, the end-to-end run's latencies, the batch sweep. */
-export function buildBenchReport(input: { command: string; plan: PlanOptions; copy: CopyCeilingResult; baselines: BaselineResult[]; main: IngestResult; steady: IngestResult; sweep: IngestResult[]; failures?: { batchMaxRecords: number; batchMaxWaitMs: number; error: string }[] }): Report {
+export function buildBenchReport(input: { command: string; plan: PlanOptions; copy: CopyCeilingResult; minimal?: MinimalMergeResult; baselines: BaselineResult[]; main: IngestResult; steady: IngestResult; sweep: IngestResult[]; failures?: { batchMaxRecords: number; batchMaxWaitMs: number; error: string }[] }): Report {
   const { copy, baselines, main, steady, sweep } = input;
   const failures = input.failures ?? [];
   const one = baselines.find((b) => b.connections === 1);
@@ -15,8 +16,19 @@ export function buildBenchReport(input: { command: string; plan: PlanOptions; co
     ...baselines.map((b): [string, number, string] => [`per-message baseline, ${b.connections} connection${b.connections > 1 ? 's' : ''} (one transaction per event, SELECT … FOR UPDATE)`, b.eventsPerSecond, `${b.events} events in ${b.seconds.toFixed(1)} s`]),
     [`processor end to end (produce → mock Kafka → processor → commit), BATCH_MAX_RECORDS=${main.batchMaxRecords}, BATCH_MAX_WAIT_MS=${main.batchMaxWaitMs}`, main.eventsPerSecond, `${main.messages} messages in ${main.seconds.toFixed(1)} s, counts ${main.verified.ok ? 'verified' : 'DIFFER'}`],
     ['processor write path (records ÷ time spent flushing: COPY + merge + commit)', main.writePathEventsPerSecond, `${main.batches} batches, ${main.flushSeconds.sum.toFixed(2)} s flushing`],
+    ...(input.minimal
+      ? [['minimal merge: COPY + ledger with only a UUID key + stock upsert, durable (the design notes\' prototype; none of the product\'s other rules)', input.minimal.rowsPerSecond, `${input.minimal.rows} rows in batches of ${input.minimal.batchRows}, ${input.minimal.seconds.toFixed(2)} s`] as [string, number, string]]
+      : []),
     ['raw COPY ceiling (unlogged, unindexed table, no merge)', copy.rowsPerSecond, `${copy.rows} rows in ${copy.seconds.toFixed(3)} s`],
   ];
+  const cpu = main.cpuMicrosPerMessage;
+  const micros = (value: number | undefined): string => (value === undefined ? 'not measured' : `${Math.round(value)} µs`);
+  const cpuSection = cpu
+    ? [
+        '',
+        `CPU per message in the end-to-end run (from /proc, readiness to the last commit): processor process ${micros(cpu.processor)}, its batch writer's PostgreSQL backend (COPY and merge) ${micros(cpu.writerBackend)}, benchmark process (producer, mock broker, harness) ${micros(cpu.benchProcess)}. At 100k messages/s that would take ${(((cpu.processor ?? 0) + (cpu.writerBackend ?? 0) + cpu.benchProcess) / 10).toFixed(1)} cores; the machine has two, and one merge runs at a time (the merge lock, docs/scaling.md).`,
+      ]
+    : [];
   const waits = [...new Set(sweep.map((s) => s.batchMaxWaitMs))].sort((a, b) => a - b);
   const sweepSeries = (value: (r: IngestResult) => number | undefined) =>
     waits.map((w) => ({
@@ -35,6 +47,7 @@ export function buildBenchReport(input: { command: string; plan: PlanOptions; co
           markdownTable(['path', 'events/s', '× per-message (1 conn)', 'detail'], rows.map(([name, rate, detail]) => [name, Math.round(rate), ratio(rate), detail])),
           '',
           `Everything runs co-located on this machine: PostgreSQL (durable settings: fsync and synchronous_commit on), the mock Kafka cluster and the producer in the benchmark process, the processor as a child process. The producer is paced to keep the consumer within 60k messages, because the mock cluster keeps only ~5 MB per partition; the end-to-end figure is therefore bounded by the co-located producer as well as by the processor. The write-path figure is what the processor's database work sustains when it is never waiting for input. Generated stream: ${input.plan.warehouses} warehouses × ${input.plan.products} products, seed "${String(input.plan.seed)}", with the generator's default shares of losses, late arrivals, duplicates (1%) and invalid messages (1%).`,
+          ...cpuSection,
         ].join('\n'),
         charts: [
           {
