@@ -4,7 +4,9 @@
  * statement inside apply_batch for the last batch with auto_explain, and prints one line each.
  *
  * Options (environment): PROFILE_BATCH_RECORDS (default 20000), PROFILE_BATCHES (default 5),
- * PROFILE_PLANS=1 to print the full plans as well.
+ * PROFILE_PLANS=1 to print the full plans as well, PROFILE_SETUP_SQL='...' to run SQL on the fresh
+ * database before the batches: how a schema change is tried before it becomes a migration, e.g.
+ * PROFILE_SETUP_SQL='ALTER TABLE stock SET (fillfactor = 80)'.
  */
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -36,6 +38,11 @@ const client = new pg.Client({ connectionString: url });
 try {
   await migrate(url);
   await client.connect();
+  const setupSql = process.env.PROFILE_SETUP_SQL;
+  if (setupSql) {
+    console.log(`setup: ${setupSql}`);
+    await client.query(setupSql);
+  }
   await prepareBatchSession(client);
   // The bench's stream: 200 warehouses x 5000 products, valid messages only.
   const envelopes = takeMessages({ seed: 'make-bench', warehouses: 200, products: 5000 }, records * batches).flatMap((m) => (m.envelope ? [m.envelope] : []));
