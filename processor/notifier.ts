@@ -12,18 +12,18 @@ export const NOTIFICATION_TYPES = {
 } as const;
 
 /**
- * Announces a committed batch on the notification topic, keyed by warehouse: one `stock.changed`
- * per (warehouse, product) the batch changed, one `stock.status_changed` per status change.
- * CloudEvents-style envelopes, like the input. Published after commit and not awaited: a crash
- * in between loses announcements, never data (the status log in the database has every change).
- */
-/**
  * Notifications produced between two yields to the event loop. Producing a batch's 20k
  * notifications in one go held the loop for about 0.4 s (`make bench` CPU profile), during which
  * the next batch could neither be read nor start its COPY.
  */
 const YIELD_EVERY = 1000;
 
+/**
+ * Announces a committed batch on the notification topic, keyed by warehouse: one `stock.changed`
+ * per (warehouse, product) the batch changed, one `stock.status_changed` per status change.
+ * CloudEvents-style envelopes, like the input. Published after commit and not awaited: a crash
+ * in between loses announcements, never data (the status log in the database has every change).
+ */
 export class Notifier {
   constructor(
     private readonly producer: KafkaProducer,

@@ -11,7 +11,11 @@ export class KafkaProducer {
   private poller: NodeJS.Timeout | undefined;
   private undeliveredListener: ((error: Error) => void) | undefined;
 
-  constructor(bootstrapServers: string, clientId: string, extra: RdKafka.ProducerGlobalConfig = {}) {
+  /**
+   * `extra` may hold topic properties too (message.timeout.ms, ...): librdkafka takes them in the
+   * global configuration as the defaults for every topic (CONFIGURATION.md, "Topic configuration").
+   */
+  constructor(bootstrapServers: string, clientId: string, extra: RdKafka.ProducerGlobalConfig & RdKafka.ProducerTopicConfig = {}) {
     this.producer = new RdKafka.Producer({
       ...baseClientConfig(bootstrapServers, clientId),
       dr_cb: true,
@@ -24,13 +28,14 @@ export class KafkaProducer {
       ...extra,
     });
     this.producer.on('delivery-report', (error, report) => {
-      const id = report.opaque as number;
-      const waiter = this.pending.get(id);
-      if (!waiter) {
-        // A fire-and-forget message (`sendUnawaited`) carries no opaque id.
-        if (error && report.opaque === undefined) this.undeliveredListener?.(asError(error));
+      const id: unknown = report.opaque;
+      // A fire-and-forget message (`sendUnawaited`) carries no numeric opaque id.
+      if (typeof id !== 'number') {
+        if (error) this.undeliveredListener?.(asError(error));
         return;
       }
+      const waiter = this.pending.get(id);
+      if (!waiter) return;
       this.pending.delete(id);
       if (error) waiter.reject(asError(error));
       else waiter.resolve();
@@ -54,32 +59,34 @@ export class KafkaProducer {
   async send(topic: string, value: Buffer | null, key?: string | null, headers?: KafkaHeaders, partition?: number): Promise<{ delivered: Promise<void> }> {
     const id = this.nextId++;
     const delivered = new Promise<void>((resolve, reject) => this.pending.set(id, { resolve, reject }));
-    for (;;) {
-      try {
+    try {
+      await this.produceWhenRoom(() => {
         this.producer.produce(topic, partition ?? null, value, key ?? null, Date.now(), id, headers);
-        return { delivered };
-      } catch (error) {
-        const code = (error as { code?: number }).code;
-        if (code !== RdKafka.CODES.ERRORS.ERR__QUEUE_FULL) {
-          this.pending.delete(id);
-          throw error;
-        }
-        this.producer.poll();
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
+      });
+    } catch (error) {
+      this.pending.delete(id);
+      throw error;
     }
+    return { delivered };
   }
 
   /**
    * Queues one message without a delivery promise, for high-volume traffic whose loss is
    * tolerable (notifications): a promise and a map entry per message cost more than producing
    * it (`make bench` profile: 2 s of a 10 s processor run at 20k notifications per batch).
-   * Failed deliveries go to the `onUndelivered` listener. Waits only while librdkafka's queue is full.
+   * Failed deliveries go to the `onUndelivered` listener.
    */
   async sendUnawaited(topic: string, value: Buffer, key: string): Promise<void> {
+    await this.produceWhenRoom(() => {
+      this.producer.produce(topic, null, value, key, Date.now());
+    });
+  }
+
+  /** Runs `produce`, waiting while librdkafka's local queue is full instead of failing. */
+  private async produceWhenRoom(produce: () => void): Promise<void> {
     for (;;) {
       try {
-        this.producer.produce(topic, null, value, key, Date.now());
+        produce();
         return;
       } catch (error) {
         if ((error as { code?: number }).code !== RdKafka.CODES.ERRORS.ERR__QUEUE_FULL) throw error;

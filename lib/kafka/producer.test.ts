@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { consumeFromStart, kafkaBrokers, uniqueTopic } from '../testing/kafka.js';
+import { startMockCluster } from './mock-cluster.js';
+import { KafkaProducer } from './producer.js';
+
+describe('KafkaProducer.sendUnawaited', () => {
+  it('delivers without a promise per message', async () => {
+    const producer = new KafkaProducer(kafkaBrokers(), 'test-unawaited');
+    const undelivered: Error[] = [];
+    producer.onUndelivered((error) => undelivered.push(error));
+    await producer.connect();
+    const topic = uniqueTopic('unawaited');
+    try {
+      for (let i = 0; i < 50; i++) await producer.sendUnawaited(topic, Buffer.from(`m${i}`), `k${i % 5}`);
+      await producer.flush();
+    } finally {
+      await producer.close();
+    }
+    const read = await consumeFromStart(topic, 50);
+    expect(read.map((m) => m.value?.toString()).sort()).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`).sort());
+    expect(undelivered).toEqual([]);
+  });
+
+  it('reports each message that was not delivered to the listener', async () => {
+    // A cluster of this test's own, stopped once the producer is connected: the messages can
+    // reach no broker and expire after message.timeout.ms, which librdkafka reports as failed.
+    const cluster = await startMockCluster();
+    const producer = new KafkaProducer(cluster.bootstrapServers, 'test-unawaited-expiring', { 'message.timeout.ms': 500 });
+    const undelivered: Error[] = [];
+    producer.onUndelivered((error) => undelivered.push(error));
+    await producer.connect();
+    await cluster.stop();
+    try {
+      for (let i = 0; i < 3; i++) await producer.sendUnawaited(uniqueTopic('expiring'), Buffer.from('x'), 'k');
+      const deadline = Date.now() + 10_000;
+      while (undelivered.length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      await producer.close();
+    }
+    expect(undelivered).toHaveLength(3);
+    expect(undelivered[0]?.message).toMatch(/timed out/i);
+  });
+});
