@@ -44,11 +44,11 @@ async function main(): Promise<void> {
   const sweepWaits = list(values['sweep-waits']);
   const baselineSeconds = Number(values['baseline-seconds']);
   const copyRows = Number(values['copy-rows']);
-  const minimalBatch = Number(values['minimal-batch'] ?? loadConfig({}).BATCH_MAX_RECORDS);
   const freshnessSeconds = Number(values['freshness-seconds']);
+  const defaults = loadConfig({});
+  const minimalBatch = Number(values['minimal-batch'] ?? defaults.BATCH_MAX_RECORDS);
   const numbers = [messages, freshnessSeconds, sweepMessages, baselineSeconds, copyRows, minimalBatch, ...sweepRecords, ...sweepWaits];
   if (numbers.some((n) => !(n > 0))) throw new Error(`bad options (every number must be positive): ${JSON.stringify(values)}`);
-  const defaults = loadConfig({});
   const source = sourceVersion(REPO_ROOT);
   const machine = machineInfo();
   console.error(`bench on ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB; ${formatCount(messages)} messages end to end, sweep ${sweepRecords.length}×${sweepWaits.length} of ${formatCount(sweepMessages)}`);

@@ -31,7 +31,7 @@ export function startService(name: string, entry: string, env: Record<string, st
   mkdirSync(path.dirname(logFile), { recursive: true });
   const log = createWriteStream(logFile);
   // BENCH_CPU_PROFILE_DIR=<dir> writes a V8 CPU profile of each service there (Node refuses
-  // --cpu-prof in NODE_OPTIONS); that is how the notifier's cost below was found.
+  // --cpu-prof in NODE_OPTIONS); that is how the notifier's cost per message was found.
   const profileDir = process.env.BENCH_CPU_PROFILE_DIR;
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', entry], {
