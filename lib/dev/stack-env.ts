@@ -28,3 +28,27 @@ export async function readStackEnv(file = STACK_ENV_PATH): Promise<Record<string
 export function formatStackEnv(settings: Record<string, string>): string {
   return `${Object.entries(settings).map(([key, value]) => `${key}=${value}`).join('\n')}\n`;
 }
+
+/**
+ * The environment for a private `make dev` stack (the dev-stack test, `make verify-dashboard`):
+ * its own ports, stack file and data directory under `work`, and no KAFKA_BROKERS or DATABASE_URL
+ * inherited from the caller, so the stack starts its own mock cluster and PostgreSQL.
+ */
+export function privateStackEnv(
+  work: string,
+  ports: { api: number; processor: number },
+  extra: Record<string, string>,
+): { env: NodeJS.ProcessEnv; stackFile: string } {
+  const stackFile = path.join(work, 'stack.env');
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    API_PORT: String(ports.api),
+    PROCESSOR_PORT: String(ports.processor),
+    DEV_STACK_ENV: stackFile,
+    DEV_DATA_DIR: path.join(work, 'postgres'),
+    ...extra,
+  };
+  delete env.KAFKA_BROKERS;
+  delete env.DATABASE_URL;
+  return { env, stackFile };
+}

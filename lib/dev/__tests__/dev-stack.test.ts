@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../db/embedded-postgres.js';
 import { KafkaProducer } from '../../kafka/producer.js';
 import { encode, envelope } from '../../testing/envelopes.js';
-import { readStackEnv } from '../stack-env.js';
+import { privateStackEnv, readStackEnv } from '../stack-env.js';
 import { waitFor } from '../wait-for.js';
 
 /**
@@ -55,20 +55,9 @@ function running(pid: number): string | undefined {
 
 describe('make dev', () => {
   it('runs the stack: events produced into its mock cluster come back through its API; SIGTERM stops every process', async () => {
-    const stackFile = path.join(work, 'stack.env');
     const [apiPort, processorPort] = [await freePort(), await freePort()];
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      API_PORT: String(apiPort),
-      PROCESSOR_PORT: String(processorPort),
-      DEV_STACK_ENV: stackFile,
-      DEV_DATA_DIR: path.join(work, 'postgres'),
-      BATCH_MAX_WAIT_MS: '50',
-      LOG_LEVEL: 'warn',
-    };
     // The test run's own mock cluster and database are not the stack's.
-    delete env.KAFKA_BROKERS;
-    delete env.DATABASE_URL;
+    const { env, stackFile } = privateStackEnv(work, { api: apiPort, processor: processorPort }, { BATCH_MAX_WAIT_MS: '50', LOG_LEVEL: 'warn' });
     const dev = spawn(process.execPath, ['--import', 'tsx', 'lib/dev/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     dev.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

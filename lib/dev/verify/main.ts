@@ -16,7 +16,7 @@ import { freePort } from '../../db/embedded-postgres.js';
 import { KafkaProducer } from '../../kafka/producer.js';
 import { brokenMessages, encode, envelope } from '../../testing/envelopes.js';
 import { REPO_ROOT } from '../config.js';
-import { readStackEnv } from '../stack-env.js';
+import { privateStackEnv, readStackEnv } from '../stack-env.js';
 import { SCRAPE_INTERVAL_SECONDS, startPrometheus, type RunningPrometheus } from './prometheus.js';
 import { waitFor } from '../wait-for.js';
 
@@ -123,19 +123,11 @@ async function main(): Promise<number> {
   const work = await mkdtemp(path.join(tmpdir(), 'wsm-verify-'));
   // Run as root, PostgreSQL runs as the `postgres` user, which must reach its data directory inside.
   await chmod(work, 0o755);
-  const stackFile = path.join(work, 'stack.env');
   const [apiPort, processorPort] = [await freePort(), await freePort()];
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    API_PORT: String(apiPort),
-    PROCESSOR_PORT: String(processorPort),
-    DEV_STACK_ENV: stackFile,
-    DEV_DATA_DIR: path.join(work, 'postgres'),
+  const { env, stackFile } = privateStackEnv(work, { api: apiPort, processor: processorPort }, {
     DEV_PRODUCE_RATE: String(PRODUCE_RATE),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-  };
-  delete env.KAFKA_BROKERS;
-  delete env.DATABASE_URL;
+  });
   say(`starting the embedded stack (API :${apiPort}, processor :${processorPort}, generator at ${PRODUCE_RATE} events/s)`);
   const dev = spawn(process.execPath, ['--import', 'tsx', 'lib/dev/main.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
   const devExited = new Promise<number | null>((resolve) => dev.once('exit', (code) => resolve(code)));
