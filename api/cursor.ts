@@ -36,3 +36,13 @@ const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 export const isUuid = (value: string): boolean => UUID.test(value);
 /** A bigint id as decimal text, within PostgreSQL's bigint. */
 export const isBigintId = (value: string): boolean => /^\d{1,19}$/.test(value) && BigInt(value) <= 9_223_372_036_854_775_807n;
+
+/**
+ * Cuts a keyset page from `rows`, read with `take: limit + 1`: the first `limit` rows, and the
+ * cursor of the last one when the extra row shows that more follow (null on the last page).
+ */
+export function keysetPage<Row>(rows: Row[], limit: number, list: string, keyOf: (row: Row) => KeyValue[]): { page: Row[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { page, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(list, keyOf(last)) : null };
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { decodeCursor, encodeCursor, isBigintId } from '../cursor.js';
+import { decodeCursor, isBigintId, keysetPage } from '../cursor.js';
 import type { ApiDeps } from '../deps.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { ResourceRouter } from '../openapi/route.js';
@@ -33,9 +33,8 @@ export function deadLettersRouter(deps: ApiDeps): ResourceRouter {
       const after = query.cursor ? decodeCursor(query.cursor, CURSOR, 1, isBigintId)[0] : undefined;
       const where: Prisma.DeadLetterWhereInput = { reason: query.reason, topic: query.topic, ...(after ? { id: { gt: BigInt(after) } } : {}) };
       const rows = await deps.db.deadLetter.findMany({ where, orderBy: { id: 'asc' }, take: query.limit + 1 });
-      const page = rows.slice(0, query.limit);
-      const last = page[page.length - 1];
-      ctx.body = { items: page.map(deadLetterBody), nextCursor: rows.length > query.limit && last ? encodeCursor(CURSOR, [last.id.toString()]) : null };
+      const { page, nextCursor } = keysetPage(rows, query.limit, CURSOR, (row) => [row.id.toString()]);
+      ctx.body = { items: page.map(deadLetterBody), nextCursor };
     },
   );
 }

@@ -4,7 +4,7 @@ import { koaBody } from 'koa-body';
 import { z } from 'zod';
 import { EVENT_TYPE, envelopeSchema, MAX_MESSAGE_BYTES, movementDataSchema, validateEnvelope, wrapInEnvelope } from '../../lib/event.js';
 import { createLogger } from '../../lib/log.js';
-import { decodeCursor, encodeCursor, isBigintId } from '../cursor.js';
+import { decodeCursor, isBigintId, keysetPage } from '../cursor.js';
 import type { ApiDeps } from '../deps.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { ResourceRouter } from '../openapi/route.js';
@@ -110,9 +110,8 @@ export function eventsRouter(deps: ApiDeps): ResourceRouter {
       };
       if (query.rejectReason && query.outcome === 'applied') where.seq = { lt: 0n }; // contradiction: nothing matches
       const rows = await deps.db.event.findMany({ where, orderBy: { seq: 'asc' }, take: query.limit + 1 });
-      const page = rows.slice(0, query.limit);
-      const last = page[page.length - 1];
-      ctx.body = { items: page.map(eventBody), nextCursor: rows.length > query.limit && last ? encodeCursor(CURSOR, [last.seq.toString()]) : null };
+      const { page, nextCursor } = keysetPage(rows, query.limit, CURSOR, (row) => [row.seq.toString()]);
+      ctx.body = { items: page.map(eventBody), nextCursor };
     },
   );
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ReadCache } from '../cache.js';
-import { decodeCursor, encodeCursor, isUuid } from '../cursor.js';
+import { decodeCursor, isUuid, keysetPage } from '../cursor.js';
 import type { ApiDeps } from '../deps.js';
 import type { Movement, Prisma } from '../generated/prisma/client.js';
 import { ResourceRouter } from '../openapi/route.js';
@@ -118,9 +118,8 @@ export function movementsRouter(deps: ApiDeps): ResourceRouter {
         ],
       };
       const rows = await deps.db.movement.findMany({ where, orderBy: { movementId: 'asc' }, take: query.limit + 1 });
-      const page = rows.slice(0, query.limit);
-      const last = page[page.length - 1];
-      ctx.body = { items: await withOutcomes(deps, page), nextCursor: rows.length > query.limit && last ? encodeCursor(CURSOR, [last.movementId]) : null };
+      const { page, nextCursor } = keysetPage(rows, query.limit, CURSOR, (row) => [row.movementId]);
+      ctx.body = { items: await withOutcomes(deps, page), nextCursor };
     },
   );
 

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { z } from 'zod';
-import { decodeCursor, encodeCursor, isBigintId } from '../cursor.js';
+import { decodeCursor, isBigintId, keysetPage } from '../cursor.js';
 import type { ApiDeps } from '../deps.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { ResourceRouter } from '../openapi/route.js';
@@ -45,9 +45,8 @@ export function statusChangesRouter(deps: ApiDeps): ResourceRouter {
         ...(after ? { id: { gt: BigInt(after) } } : {}),
       };
       const rows = await deps.db.statusChange.findMany({ where, orderBy: { id: 'asc' }, take: query.limit + 1 });
-      const page = rows.slice(0, query.limit);
-      const last = page[page.length - 1];
-      ctx.body = { items: page.map(statusChangeBody), nextCursor: rows.length > query.limit && last ? encodeCursor(CURSOR, [last.id.toString()]) : null };
+      const { page, nextCursor } = keysetPage(rows, query.limit, CURSOR, (row) => [row.id.toString()]);
+      ctx.body = { items: page.map(statusChangeBody), nextCursor };
     },
   );
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { decodeCursor, encodeCursor, isUuid } from '../cursor.js';
+import { decodeCursor, isUuid, keysetPage } from '../cursor.js';
 import { ReadCache } from '../cache.js';
 import type { ApiDeps } from '../deps.js';
 import type { Prisma } from '../generated/prisma/client.js';
@@ -26,9 +26,8 @@ function afterCursor(cursor: string | undefined): Prisma.StockWhereInput {
 
 async function stockPage(deps: ApiDeps, where: Prisma.StockWhereInput, limit: number) {
   const rows = await deps.db.stock.findMany({ where, orderBy: [{ warehouseId: 'asc' }, { productId: 'asc' }], take: limit + 1 });
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return { items: page.map(stockBody), nextCursor: rows.length > limit && last ? encodeCursor(CURSOR, [last.warehouseId, last.productId]) : null };
+  const { page, nextCursor } = keysetPage(rows, limit, CURSOR, (row) => [row.warehouseId, row.productId]);
+  return { items: page.map(stockBody), nextCursor };
 }
 
 export function stockRouter(deps: ApiDeps): ResourceRouter {
