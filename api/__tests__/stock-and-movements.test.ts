@@ -216,9 +216,13 @@ describe('GET /api/status-changes and /api/stats', () => {
       events: { total: 5 + BULK, applied: 4 + BULK, rejected: 1, rejectedByReason: { insufficient_stock: 1, duplicate_movement_event: 0 } },
       deadLetters: { total: 0, byReason: {} },
       stockRows: BULK + 2,
+      // W1/P1 50 and W3's 11..BULK are available; W2/P1 (5) and W3's 1..10 are low.
+      stockRowsByStatus: { available: 1 + (BULK - 10), low: 11, out_of_stock: 0 },
+      movementsInTransit: 2, // M2 (its departure rejected for stock, the goods still left) and M3
       warehouses: 3,
       products: BULK + 1,
       statusChanges: changes,
+      statusChangesToday: changes,
       lastEventTime: '2025-03-01T00:00:00.000Z',
     });
   });

@@ -11,7 +11,7 @@ import { readStats } from './stats-query.js';
 type Stats = z.output<typeof statsSchema>;
 
 async function loadStats(deps: ApiDeps): Promise<Stats> {
-  const [{ totals, warehouses, products }, counter] = await Promise.all([
+  const [{ totals, warehouses, products, statusChangesToday }, counter] = await Promise.all([
     readStats(deps.db),
     deps.db.statusChangeCounter.findUnique({ where: { singleton: true } }),
   ]);
@@ -22,13 +22,19 @@ async function loadStats(deps: ApiDeps): Promise<Stats> {
   const byReason: Record<string, number> = {};
   for (const [name, value] of totals) if (name.startsWith('dead_letters:') && value > 0) byReason[name.slice('dead_letters:'.length)] = value;
   const instant = (name: string): string | null => (totals.has(name) ? new Date(total(name)).toISOString() : null);
+  const stockRows = total('stock_rows');
+  const available = total('stock_rows:available');
+  const low = total('stock_rows:low');
   return {
     events: { total: applied + rejected, applied, rejected, rejectedByReason },
     deadLetters: { total: Object.values(byReason).reduce((a, b) => a + b, 0), byReason },
-    stockRows: total('stock_rows'),
+    stockRows,
+    stockRowsByStatus: { available, low, out_of_stock: Math.max(0, stockRows - available - low) },
+    movementsInTransit: total('movements:in_transit'),
     warehouses,
     products,
     statusChanges: Number(counter?.total ?? 0n),
+    statusChangesToday,
     lastEventTime: instant('events:latest_event_time_ms'),
     lastReceivedAt: instant('events:last_received_at_ms'),
   };
@@ -42,7 +48,7 @@ export function statsRouter(deps: ApiDeps): ResourceRouter {
       path: '/api/stats',
       operationId: 'getStats',
       tag: 'stats',
-      summary: 'Totals: events by outcome and reason, dead letters, stock rows, warehouses, products, status changes',
+      summary: 'Totals: events by outcome and reason, dead letters, stock rows by status, movements in transit, warehouses, products, status changes',
       description:
         'Totals are kept as the processor writes (no table is counted per request). The answer is cached: it may be up to ' +
         'API_CACHE_TTL_MS (default 1000 ms) plus one read older than the request, and concurrent requests share one read.',

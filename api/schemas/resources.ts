@@ -122,9 +122,14 @@ export const statsSchema = z.object({
   }),
   deadLetters: z.object({ total: z.number().int(), byReason: z.record(z.string(), z.number().int()) }),
   stockRows: z.number().int(),
+  stockRowsByStatus: z
+    .object(Object.fromEntries(STOCK_STATUSES.map((s) => [s, z.number().int().min(0)])) as Record<(typeof STOCK_STATUSES)[number], z.ZodNumber>)
+    .describe('Stock rows at each status now (`low` and `out_of_stock` are the rows operators watch).'),
+  movementsInTransit: z.number().int().min(0).describe('Movements with a departure and no arrival yet.'),
   warehouses: z.number().int().describe('Distinct warehouses with a stock row.'),
   products: z.number().int().describe('Distinct products with a stock row.'),
   statusChanges: z.number().int().describe('The global status-change counter.'),
+  statusChangesToday: z.number().int().min(0).describe('Status changes since 00:00 UTC today (the database\'s clock).'),
   lastEventTime: isoInstant.nullable().describe('Latest event time (data.timestamp) in the ledger.'),
   lastReceivedAt: isoInstant.nullable().describe('When the processor last stored an event.'),
 });

@@ -73,6 +73,14 @@ describe('schema.prisma against the migrated database', () => {
     expect((await prisma.ledgerTotal.findUniqueOrThrow({ where: { name: 'test' } })).value).toBe(2n);
   });
 
+  it('StatusChangesPerDay, kept by the trigger on status_changes', async () => {
+    const today = await prisma.$queryRaw<{ day: Date }[]>`SELECT (now() AT TIME ZONE 'UTC')::date AS day`;
+    const read = await prisma.statusChangesPerDay.findUniqueOrThrow({ where: { day: today[0]!.day } });
+    expect(read.total).toBe(1n); // the status change written above
+    await prisma.statusChangesPerDay.create({ data: { day: new Date('2025-02-18T00:00:00Z'), total: 3n } });
+    expect((await prisma.statusChangesPerDay.findUniqueOrThrow({ where: { day: new Date('2025-02-18T00:00:00Z') } })).total).toBe(3n);
+  });
+
   it('ConsumerOffset', async () => {
     await prisma.consumerOffset.create({ data: { groupId: 'g', topic: 't', partition: 0, nextOffset: 10n } });
     const read = await prisma.consumerOffset.findUniqueOrThrow({ where: { groupId_topic_partition: { groupId: 'g', topic: 't', partition: 0 } } });

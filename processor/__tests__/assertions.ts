@@ -37,9 +37,16 @@ export async function expectDatabaseMatchesOracle(pool: pg.Pool, oracle: Oracle)
   const counted = await pool.query<{ name: string; value: string }>(`
     SELECT 'events:' || coalesce(reject_reason::text, 'applied') AS name, count(*)::text AS value FROM events GROUP BY 1
     UNION ALL SELECT 'stock_rows', count(*)::text FROM stock HAVING count(*) > 0
-    UNION ALL SELECT 'dead_letters:' || reason, count(*)::text FROM dead_letters GROUP BY reason`);
+    UNION ALL SELECT 'dead_letters:' || reason, count(*)::text FROM dead_letters GROUP BY reason
+    UNION ALL SELECT 'stock_rows:' || status, count(*)::text FROM stock WHERE status <> 'out_of_stock' GROUP BY status
+    UNION ALL SELECT 'movements:in_transit', count(*)::text FROM movements WHERE arrival_message_id IS NULL`);
   const asMap = (rows: { name: string; value: string }[]) => Object.fromEntries(rows.filter((r) => r.value !== '0').map((r) => [r.name, Number(r.value)]));
   expect(asMap(totals.rows)).toEqual(asMap(counted.rows));
+  const perDay = await pool.query<{ name: string; value: string }>('SELECT day::text AS name, total::text AS value FROM status_changes_per_day');
+  const changesPerDay = await pool.query<{ name: string; value: string }>(
+    "SELECT (changed_at AT TIME ZONE 'UTC')::date::text AS name, count(*)::text AS value FROM status_changes GROUP BY 1",
+  );
+  expect(asMap(perDay.rows)).toEqual(asMap(changesPerDay.rows));
 
   const negative = await pool.query('SELECT 1 FROM stock WHERE quantity < 0');
   expect(negative.rowCount).toBe(0);
