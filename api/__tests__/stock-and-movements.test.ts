@@ -208,6 +208,19 @@ describe('GET /api/status-changes and /api/stats', () => {
     expect([...ids].sort((a, b) => a - b)).toEqual(ids);
   });
 
+  it('lists status changes newest first with order=desc, paging without gaps, and refuses a cursor of the other order', async () => {
+    const ascending = (await readAllPages(api, '/api/status-changes', 500)).items.map((c) => c.id);
+    const descending = await readAllPages(api, '/api/status-changes?order=desc', 4);
+    expect(descending.items.map((c) => c.id)).toEqual([...ascending].reverse());
+    expect(descending.pages).toBe(Math.ceil(ascending.length / 4));
+    const latest = await api.get(`/api/status-changes?order=desc&limit=1&warehouseId=${W2}`);
+    expect(latest.body.items.map((c: { status: string }) => c.status)).toEqual(['low']);
+    const firstPage = await api.get('/api/status-changes?limit=2');
+    const wrongWay = await api.get(`/api/status-changes?order=desc&cursor=${firstPage.body.nextCursor}`);
+    expect(wrongWay.status).toBe(400);
+    expect(wrongWay.body.invalidParams).toEqual([expect.objectContaining({ name: 'cursor' })]);
+  });
+
   it('answers totals', async () => {
     const response = await api.get('/api/stats');
     expect(response.status).toBe(200);

@@ -29,6 +29,7 @@ export function statusChangesRouter(deps: ApiDeps): ResourceRouter {
         warehouseId: uuid.optional(),
         productId: uuid.optional(),
         status: stockStatus.optional().describe('Only changes to this status.'),
+        order: z.enum(['asc', 'desc']).default('asc').describe('`asc`: oldest first; `desc`: newest first (the latest changes in one request).'),
         ...pageQuery,
       }),
       responses: {
@@ -37,15 +38,17 @@ export function statusChangesRouter(deps: ApiDeps): ResourceRouter {
       },
     },
     async (ctx, { query }) => {
-      const after = query.cursor ? decodeCursor(query.cursor, CURSOR, 1, isBigintId)[0] : undefined;
+      // A cursor carries its direction (a separate list name), so it cannot be replayed the other way.
+      const list = query.order === 'desc' ? `${CURSOR}:desc` : CURSOR;
+      const after = query.cursor ? decodeCursor(query.cursor, list, 1, isBigintId)[0] : undefined;
       const where: Prisma.StatusChangeWhereInput = {
         warehouseId: query.warehouseId,
         productId: query.productId,
         status: query.status,
-        ...(after ? { id: { gt: BigInt(after) } } : {}),
+        ...(after ? { id: query.order === 'desc' ? { lt: BigInt(after) } : { gt: BigInt(after) } } : {}),
       };
-      const rows = await deps.db.statusChange.findMany({ where, orderBy: { id: 'asc' }, take: query.limit + 1 });
-      const { page, nextCursor } = keysetPage(rows, query.limit, CURSOR, (row) => [row.id.toString()]);
+      const rows = await deps.db.statusChange.findMany({ where, orderBy: { id: query.order }, take: query.limit + 1 });
+      const { page, nextCursor } = keysetPage(rows, query.limit, list, (row) => [row.id.toString()]);
       ctx.body = { items: page.map(statusChangeBody), nextCursor };
     },
   );
