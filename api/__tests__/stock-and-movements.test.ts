@@ -214,7 +214,7 @@ describe('GET /api/status-changes and /api/stats', () => {
     expect(descending.items.map((c) => c.id)).toEqual([...ascending].reverse());
     expect(descending.pages).toBe(Math.ceil(ascending.length / 4));
     const latest = await api.get(`/api/status-changes?order=desc&limit=1&warehouseId=${W2}`);
-    expect(latest.body.items.map((c: { status: string }) => c.status)).toEqual(['low']);
+    expect((latest.body.items as { status: string }[]).map((c) => c.status)).toEqual(['low']);
     const firstPage = await api.get('/api/status-changes?limit=2');
     const wrongWay = await api.get(`/api/status-changes?order=desc&cursor=${firstPage.body.nextCursor}`);
     expect(wrongWay.status).toBe(400);
