@@ -35,8 +35,17 @@ node-modules:
 api/generated/prisma/client.ts: prisma/schema.prisma
 	$(NPX) prisma generate
 
+# The operator console's bundle (api/console/build.ts), rebuilt when a source of it changes.
+CONSOLE_SOURCES := $(shell find api/console -name 'dist*' -prune -o -type f -print)
+api/console/dist/index.html: $(CONSOLE_SOURCES) package-lock.json | node-modules
+	$(NPX) tsx api/console/build.ts
+
+.PHONY: console
+console: node-modules ## Build the operator console (api/console/dist, served at /console) and print its size
+	$(NPX) tsx api/console/build.ts
+
 .PHONY: install
-install: node-modules api/generated/prisma/client.ts ## Install npm packages and generate Prisma Client
+install: node-modules api/generated/prisma/client.ts api/console/dist/index.html ## Install npm packages, generate Prisma Client, build the console
 
 # --- checks -----------------------------------------------------------------------------------
 
@@ -49,6 +58,7 @@ test: install ## Run every test on embedded PostgreSQL and the librdkafka mock c
 .PHONY: lint
 lint: install ## Type-check and lint
 	$(NPX) tsc --noEmit -p tsconfig.json
+	$(NPX) tsc --noEmit -p api/console/src/tsconfig.json
 	$(NPX) eslint .
 
 # --- running ----------------------------------------------------------------------------------

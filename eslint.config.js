@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.dev/', '**/generated/', 'coverage/', 'load/results/'] },
+  { ignores: ['node_modules/', 'dist/', '.dev/', '**/generated/', 'coverage/', 'load/results/', 'api/console/dist*/'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
