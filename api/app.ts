@@ -5,6 +5,7 @@ import { buildDocument } from './openapi/document.js';
 import type { ResourceRouter } from './openapi/route.js';
 import { problemMiddleware } from './problem.js';
 import { requestMetrics } from './request-metrics.js';
+import { consoleRouter } from './routes/console.js';
 import { deadLettersRouter } from './routes/dead-letters.js';
 import { eventsRouter } from './routes/events.js';
 import { movementsRouter } from './routes/movements.js';
@@ -47,6 +48,7 @@ export function createApp(deps: ApiDeps): App {
     deadLettersRouter(deps),
     statusChangesRouter(deps),
     statsRouter(deps),
+    consoleRouter(deps.consoleDir),
     systemRouter(deps, () => document),
   ];
   document = buildDocument(

@@ -24,4 +24,6 @@ export interface ApiDeps {
   publisher?: Publisher | undefined;
   /** SSE heartbeat period; 15 s keeps idle proxies (60 s timeouts are common) from closing streams. */
   heartbeatMs?: number;
+  /** The console bundle's directory; default api/console/dist (routes/console.ts). */
+  consoleDir?: string;
 }

@@ -43,6 +43,7 @@ export interface HarnessOptions {
   topic?: string;
   heartbeatMs?: number;
   database?: TestDatabase;
+  consoleDir?: string;
 }
 
 export async function startApi(options: HarnessOptions = {}): Promise<ApiHarness> {
@@ -59,6 +60,7 @@ export async function startApi(options: HarnessOptions = {}): Promise<ApiHarness
     writeToken: options.writeToken,
     publisher: options.publisher,
     topic: options.topic ?? 'test.api-events',
+    consoleDir: options.consoleDir,
   });
   const handle = app.app.callback();
   const server = http.createServer((req, res) => void handle(req, res));
@@ -141,9 +143,10 @@ export class DocumentValidator {
     }
     const response = operation.responses?.[String(status)] as JsonObject | undefined;
     expect(response, `${method} ${path} answered ${status}, which its operation does not document`).toBeDefined();
-    const [mediaType, media] = Object.entries((response?.content ?? {}) as JsonObject)[0] ?? [];
-    if (mediaType) expect(contentType.split(';')[0]).toBe(mediaType.split(';')[0]);
-    const schema = (media as JsonObject | undefined)?.schema as JsonObject | undefined;
+    const media = Object.entries((response?.content ?? {}) as JsonObject);
+    const mediaTypes = media.map(([type]) => type.split(';')[0]);
+    if (mediaTypes.length > 0) expect(mediaTypes, `${method} ${path} ${status}: documented media types`).toContain(contentType.split(';')[0]);
+    const schema = (media[0]?.[1] as JsonObject | undefined)?.schema as JsonObject | undefined;
     if (schema?.$ref) this.validate(schema.$ref as string, body, `${method} ${path} ${status}`);
   }
 

@@ -59,9 +59,9 @@ export function buildDocument(specs: RouteSpec[], info: DocumentInfo): JsonSchem
   };
   const responseObject = (status: number, response: ResponseSpec) => {
     const isError = status >= 400;
-    const contentType = response.contentType ?? (isError ? 'application/problem+json' : 'application/json');
+    const contentTypes = [response.contentType ?? (isError ? 'application/problem+json' : 'application/json')].flat();
     const schema = response.schema ? ref(response.name ?? `${status}Body`, response.schema, 'output') : isError ? { $ref: '#/components/schemas/Problem' } : undefined;
-    return { description: response.description, content: { [contentType]: schema ? { schema } : {} } };
+    return { description: response.description, content: Object.fromEntries(contentTypes.map((type) => [type, schema ? { schema } : {}])) };
   };
 
   const paths: Record<string, Record<string, JsonSchema>> = {};

@@ -15,8 +15,8 @@ export interface ResponseSpec {
   schema?: z.ZodType;
   /** Component name for `schema` in the document. */
   name?: string;
-  /** Defaults to application/json, or application/problem+json for 4xx/5xx. */
-  contentType?: string;
+  /** Defaults to application/json, or application/problem+json for 4xx/5xx; a list when the answer is one of several. */
+  contentType?: string | string[];
 }
 
 export interface RouteSpec<P extends z.ZodType | undefined = z.ZodType | undefined, Q extends z.ZodType | undefined = z.ZodType | undefined, B extends z.ZodType | undefined = z.ZodType | undefined> {
