@@ -49,8 +49,17 @@ install: node-modules api/generated/prisma/client.ts api/console/dist/index.html
 
 # --- checks -----------------------------------------------------------------------------------
 
+# The console's browser tests drive Debian's chromium (api/__tests__/browser/).
+.PHONY: chromium
+chromium: ## Install Debian's chromium for the console's browser tests (as root), unless present
+	$(call need-deb,chromium,chromium)
+
+.PHONY: console-screenshots
+console-screenshots: install chromium ## Rewrite docs/console/*.png: every console view at a laptop and a phone width, taken by the browser tests
+	CONSOLE_SCREENSHOTS=docs/console $(NPX) vitest run api/__tests__/browser/
+
 .PHONY: test
-test: install ## Run every test on embedded PostgreSQL and the librdkafka mock cluster
+test: install chromium ## Run every test on embedded PostgreSQL and the librdkafka mock cluster
 	@mkdir -p .dev
 	@set -o pipefail; $(NPX) vitest run --reporter=default --reporter=json --outputFile.json=.dev/test-results.json; \
 	status=$$?; node lib/testing/print-summary.mjs .dev/test-results.json; exit $$status
@@ -59,6 +68,7 @@ test: install ## Run every test on embedded PostgreSQL and the librdkafka mock c
 lint: install ## Type-check and lint
 	$(NPX) tsc --noEmit -p tsconfig.json
 	$(NPX) tsc --noEmit -p api/console/src/tsconfig.json
+	$(NPX) tsc --noEmit -p api/__tests__/browser/tsconfig.json
 	$(NPX) eslint .
 
 # --- running ----------------------------------------------------------------------------------

@@ -26,6 +26,9 @@ export interface ApiHarness {
   /** GET (or any method) and parse; checks the body against the document's schema for the route. */
   request(method: string, path: string, init?: { body?: string; headers?: Record<string, string> }): Promise<ApiResponse>;
   get(path: string, headers?: Record<string, string>): Promise<ApiResponse>;
+  /** Stops listening and cuts every open connection (SSE streams too), as a crashed API would; `resume` listens on the same port again. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -65,7 +68,8 @@ export async function startApi(options: HarnessOptions = {}): Promise<ApiHarness
   const handle = app.app.callback();
   const server = http.createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const port = (server.address() as AddressInfo).port;
+  const baseUrl = `http://127.0.0.1:${port}`;
   const validator = new DocumentValidator(app.document);
 
   const request: ApiHarness['request'] = async (method, path, init = {}) => {
@@ -86,6 +90,20 @@ export async function startApi(options: HarnessOptions = {}): Promise<ApiHarness
     app,
     request,
     get: (path, headers) => request('GET', path, { headers }),
+    async pause() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+    },
+    async resume() {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    },
     async close() {
       await hub.close();
       server.closeAllConnections();
