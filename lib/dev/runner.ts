@@ -53,6 +53,7 @@ async function main(): Promise<number> {
   const { settings } = stack;
   say('');
   say(`API         ${settings.API_URL}   (health: /health, /ready; metrics: /metrics)`);
+  say(`console     ${settings.API_URL}/console   (the operator console in a browser)`);
   say(`processor   ${settings.PROCESSOR_URL}   (/health, /ready, /metrics)`);
   say(`Kafka       ${settings.KAFKA_BROKERS}   (librdkafka mock cluster; topic ${settings.KAFKA_TOPIC})`);
   say(`PostgreSQL  ${settings.DATABASE_URL?.replace(/:[^:@/]+@/, ':***@')}`);

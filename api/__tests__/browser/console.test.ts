@@ -320,17 +320,21 @@ describe('the console in a browser', () => {
     await page.goto(`${api.baseUrl}/console`);
     await untilText('.feed-state', (t) => t.startsWith('Live'), 'the live stream connects');
     await api.pause();
-    await untilText('.feed-state', (t) => t.startsWith('Reconnecting'), 'the feed notices the drop');
-    await untilText('.warning', (t) => t.includes('the API did not answer'), 'the figures say they are stale');
+    let rows: { id: string }[];
+    try {
+      await untilText('.feed-state', (t) => t.startsWith('Reconnecting'), 'the feed notices the drop');
+      await untilText('.warning', (t) => t.includes('the API did not answer'), 'the figures say they are stale');
 
-    // While the API is down, W2 runs out of P: a status change the page never saw live.
-    const left = Oracle.of(produced).stock.get(`${W2}/${P}`) ?? 0;
-    await send(envelope({ movement_id: randomUUID(), warehouse_id: W2, product_id: P, event: 'departure', quantity: left, timestamp: hour(17) }));
-    await processed();
-    const { rows } = await database.pool.query<{ id: string }>("SELECT id FROM status_changes WHERE warehouse_id = $1 AND product_id = $2 AND status = 'out_of_stock'", [W2, P]);
-    expect(rows).toHaveLength(1);
-
-    await api.resume();
+      // While the API is down, W2 runs out of P: a status change the page never saw live.
+      const left = Oracle.of(produced).stock.get(`${W2}/${P}`) ?? 0;
+      await send(envelope({ movement_id: randomUUID(), warehouse_id: W2, product_id: P, event: 'departure', quantity: left, timestamp: hour(17) }));
+      await processed();
+      ({ rows } = await database.pool.query<{ id: string }>("SELECT id FROM status_changes WHERE warehouse_id = $1 AND product_id = $2 AND status = 'out_of_stock'", [W2, P]));
+      expect(rows).toHaveLength(1);
+    } finally {
+      // Whatever failed above, the later tests get their API back.
+      await api.resume();
+    }
     await page.locator(`[data-change-id="${rows[0]!.id}"]`).waitFor({ timeout: WAIT_MS });
     await untilText('.feed-state', (t) => t.startsWith('Live'), 'the feed is live again');
     await page.locator('.warning').waitFor({ state: 'detached', timeout: WAIT_MS });
