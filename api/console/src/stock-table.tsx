@@ -26,9 +26,13 @@ export function StockTable({ rows, caption, columns, fresh, captionHidden = fals
             <th scope="col" class="number">
               Quantity
             </th>
-            <th scope="col">Status</th>
-            <th scope="col">Last change</th>
-            <th scope="col">
+            <th scope="col" class="status">
+              Status
+            </th>
+            <th scope="col" class="time">
+              Last change
+            </th>
+            <th scope="col" class="link">
               <span class="visually-hidden">History</span>
             </th>
           </tr>

@@ -1,8 +1,8 @@
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import type { Stats, StatusChange } from '../api-types.js';
 import { describeError, Empty, Failure, IdLink, Loading, productHref, StatusBadge, stockHref, Time, warehouseHref } from '../components.js';
-import { formatCount, formatInstant, formatTime } from '../format.js';
+import { formatCount, formatInstant, formatTime, plural } from '../format.js';
 import { usePolling, useStatusFeed } from '../hooks.js';
 import type { FeedSnapshot } from '../live.js';
 import { href } from '../route.js';
@@ -16,6 +16,8 @@ import { href } from '../route.js';
 const STATS_POLL_MS = 2000;
 /** Changes the overview lists (the feed keeps FEED_SIZE for the other views). */
 const SHOWN_CHANGES = 30;
+/** Screen readers hear about new changes at most this often, as a count, not one by one. */
+const ANNOUNCE_EVERY_MS = 15_000;
 
 function Figure({ name, label, value, to, note }: { name: string; label: string; value: number; to?: string; note?: string }) {
   return (
@@ -79,9 +81,17 @@ export function ChangeItem({ change, fresh = false }: { change: StatusChange; fr
 export function NowView() {
   const stats = usePolling((signal) => api.stats(signal), STATS_POLL_MS);
   const [fresh, setFresh] = useState<ReadonlySet<number>>(new Set());
+  const [announcement, setAnnouncement] = useState('');
+  const unannounced = useRef({ count: 0, at: 0 });
   const feed = useStatusFeed((changes) => {
     stats.refresh();
     setFresh(new Set(changes.map((change) => change.id)));
+    const pending = unannounced.current;
+    pending.count += changes.length;
+    if (Date.now() - pending.at >= ANNOUNCE_EVERY_MS) {
+      setAnnouncement(`${plural(pending.count, 'new status change')}.`);
+      unannounced.current = { count: 0, at: Date.now() };
+    }
   });
   return (
     <>
@@ -105,6 +115,9 @@ export function NowView() {
       <section aria-labelledby="feed-title">
         <h2 id="feed-title">Status changes</h2>
         <FeedState feed={feed} />
+        <p class="visually-hidden" aria-live="polite">
+          {announcement}
+        </p>
         {feed.changes.length === 0 ? (
           <Empty>{feed.state === 'connecting' ? 'Waiting for the first changes…' : 'No status changes yet. They appear here as the processor commits them.'}</Empty>
         ) : (
