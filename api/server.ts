@@ -3,6 +3,7 @@ import { brokerList, ConfigError, loadConfig } from '../lib/config.js';
 import type { RdKafka } from '../lib/kafka/client.js';
 import { KafkaProducer } from '../lib/kafka/producer.js';
 import { createLogger } from '../lib/log.js';
+import { API_SHUTDOWN_BUDGET_MS } from '../lib/shutdown-budget.js';
 import { createApp } from './app.js';
 import { createDatabase } from './db.js';
 import type { Publisher } from './deps.js';
@@ -58,8 +59,9 @@ async function main(): Promise<void> {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     await statusHub.close();
     server.closeIdleConnections();
-    // In-flight requests get 10 s; then the rest is cut so a stuck client cannot hold shutdown.
-    const force = setTimeout(() => server.closeAllConnections(), 10_000);
+    // In-flight requests get their share of the shutdown budget (lib/shutdown-budget.ts); then the
+    // rest is cut so a stuck client cannot hold shutdown.
+    const force = setTimeout(() => server.closeAllConnections(), API_SHUTDOWN_BUDGET_MS.inFlightRequests);
     await closed;
     clearTimeout(force);
     await producer?.close();

@@ -10,6 +10,7 @@ import { createLogger } from '../lib/log.js';
 import { startMockCluster, type MockCluster } from '../lib/kafka/mock-cluster.js';
 import { KafkaProducer } from '../lib/kafka/producer.js';
 import { redactUrl } from '../lib/db/url.js';
+import { PROCESSOR_SHUTDOWN_BUDGET_MS } from '../lib/shutdown-budget.js';
 import { backoffDelayMs, sleep } from './backoff.js';
 import { Batcher } from './batcher.js';
 import { Consumer } from './consumer.js';
@@ -23,8 +24,11 @@ import { BatchWriter } from './writer.js';
 
 const log = createLogger('main');
 
-/** How long shutdown waits for the last flush before leaving the rest to redelivery. */
-const SHUTDOWN_FLUSH_TIMEOUT_MS = 30_000;
+/**
+ * How long shutdown waits for the last flush before leaving the rest to redelivery: one step of the
+ * shutdown budget, whose steps together stay under the container's grace period (lib/shutdown-budget.ts).
+ */
+const SHUTDOWN_FLUSH_TIMEOUT_MS = PROCESSOR_SHUTDOWN_BUDGET_MS.lastFlush;
 
 async function main(): Promise<void> {
   const config = loadConfig();

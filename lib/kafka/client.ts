@@ -1,4 +1,5 @@
 import { RdKafka } from '@confluentinc/kafka-javascript';
+import { KAFKA_CLOSE_BUDGET_MS } from '../shutdown-budget.js';
 
 /**
  * The project's one Kafka client library, librdkafka through `@confluentinc/kafka-javascript`
@@ -30,13 +31,23 @@ export function connectClient<C extends RdKafka.Producer | RdKafka.KafkaConsumer
   });
 }
 
-/** Promisified disconnect; never rejects, since it runs on shutdown paths. */
-export function disconnectClient(client: RdKafka.Producer | RdKafka.KafkaConsumer, timeoutMs = 10_000): Promise<void> {
+/**
+ * Promisified disconnect; never rejects, since it runs on shutdown paths. Resolves after
+ * `timeoutMs` at the latest, even if librdkafka's close still runs (a consumer leaving a group
+ * whose broker is gone), so shutdown stays within its budget (lib/shutdown-budget.ts).
+ */
+export function disconnectClient(client: RdKafka.Producer | RdKafka.KafkaConsumer, timeoutMs?: number): Promise<void> {
   return new Promise((resolve) => {
     if (!client.isConnected()) return resolve();
     // Producer.disconnect(timeout, cb) flushes first; KafkaConsumer.disconnect takes only a callback.
-    if (client instanceof RdKafka.Producer) client.disconnect(timeoutMs, () => resolve());
-    else client.disconnect(() => resolve());
+    const limitMs = timeoutMs ?? (client instanceof RdKafka.Producer ? KAFKA_CLOSE_BUDGET_MS.producerDisconnect : KAFKA_CLOSE_BUDGET_MS.leaveGroup);
+    const timer = setTimeout(resolve, limitMs);
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    if (client instanceof RdKafka.Producer) client.disconnect(limitMs, done);
+    else client.disconnect(done);
   });
 }
 

@@ -1,3 +1,4 @@
+import { KAFKA_CLOSE_BUDGET_MS } from '../shutdown-budget.js';
 import { asError, baseClientConfig, connectClient, disconnectClient, RdKafka, type KafkaHeaders } from './client.js';
 
 /**
@@ -108,8 +109,9 @@ export class KafkaProducer {
     });
   }
 
+  /** Delivers what is queued (within the shutdown budget, lib/shutdown-budget.ts), then disconnects. */
   async close(): Promise<void> {
-    await this.flush().catch(() => undefined);
+    await this.flush(KAFKA_CLOSE_BUDGET_MS.producerFlush).catch(() => undefined);
     if (this.poller) clearInterval(this.poller);
     await disconnectClient(this.producer);
   }
