@@ -1,16 +1,19 @@
 /**
  * `make migrate`: applies pending migrations to DATABASE_URL (or the running embedded stack's
- * database from .dev/stack.env) and prints what it did.
+ * database from .dev/stack.env) and prints what it did. The container stack's migration job runs
+ * it too, and may start before the database accepts sessions: it waits up to a minute.
  */
 import { loadConfig } from '../lib/config.js';
 import { migrate } from '../lib/db/migrations.js';
 import { redactUrl } from '../lib/db/url.js';
 import { readStackEnv } from '../lib/dev/stack-env.js';
+import { waitForDatabase } from './wait-for-database.js';
 
 async function main(): Promise<void> {
   const config = loadConfig({ ...(await readStackEnv()), ...process.env });
-  const result = await migrate(config.DATABASE_URL);
   const target = redactUrl(config.DATABASE_URL);
+  await waitForDatabase(config.DATABASE_URL, { onRetry: (error) => console.log(`waiting for the database at ${target}: ${error.message}`) });
+  const result = await migrate(config.DATABASE_URL);
   console.log(`migrations at ${target}: ${result.applied.length} applied, ${result.alreadyApplied.length} already applied`);
   for (const name of result.applied) console.log(`  applied ${name}`);
 }
