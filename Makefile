@@ -94,10 +94,16 @@ define need-deb
 endef
 
 .PHONY: check-prometheus
-check-prometheus: ## Check the Prometheus configs and alert rules, and run the rules' unit tests (promtool)
+check-prometheus: ## Check the Prometheus configs, alert rules and their unit tests (promtool), and Alertmanager's config (amtool)
 	$(call need-deb,prometheus,promtool)
+	$(call need-deb,prometheus-alertmanager,amtool)
 	promtool check config prometheus/prometheus.yml prometheus/prometheus.dev.yml
 	promtool test rules prometheus/tests/*.test.yml
+	amtool check-config alertmanager/alertmanager.yml
+	@# The variant alertmanager/entrypoint.sh writes when ALERT_WEBHOOK_URL is set, with a URL that needs quoting.
+	@out=$$(mktemp) && trap 'rm -f "$$out"' EXIT && \
+	  ALERT_WEBHOOK_URL="https://hooks.example.com/alerts?team=o'neil&x=1#y" sh alertmanager/entrypoint.sh render > "$$out" && \
+	  amtool check-config "$$out"
 
 .PHONY: dashboard
 dashboard: install ## Regenerate grafana/dashboards/warehouse.json from grafana/panels.ts
@@ -114,29 +120,64 @@ profile-merge: install ## Time every statement of apply_batch on generated 20k-r
 produce: install ## Send generated movement events to the running stack (ARGS="--count N --rate R --seed S ...")
 	$(NPX) tsx load/produce.ts $(ARGS)
 
-# The container stack. `docker compose` (v2) where present, else docker-compose (v1).
-COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
+# The container stack, on Compose v2: the docker CLI plugin (`docker compose`) or its standalone
+# binary. Compose v1 (docker-compose 1.x) lacks `up --wait` and is refused with a clear message.
+COMPOSE = $(shell if docker compose version >/dev/null 2>&1; then echo docker compose; \
+  elif docker-compose version --short 2>/dev/null | grep -q '^v\?2\.'; then echo docker-compose; fi)
 export COMPOSE_PROJECT_NAME ?= warehouse-stock-monitor
+# Required by docker-compose.yml, no defaults: `make start` writes random ones to .env once.
+COMPOSE_SECRETS := POSTGRES_PASSWORD PROCESSOR_DATABASE_PASSWORD API_DATABASE_PASSWORD GRAFANA_ADMIN_PASSWORD
+
+.PHONY: compose-v2
+compose-v2:
+	@command -v docker >/dev/null 2>&1 || { echo "make start needs Docker with Compose v2; without a container engine, use make dev" >&2; exit 1; }
+	@[ -n "$(COMPOSE)" ] || { \
+	  echo "make start and make stop need Docker Compose v2 ('docker compose', which waits for health with up --wait)." >&2; \
+	  if command -v docker-compose >/dev/null 2>&1; then echo "Found only docker-compose $$(docker-compose version --short 2>/dev/null) (Compose v1): install the Compose v2 plugin (Docker's docker-compose-plugin package)." >&2; fi; \
+	  exit 1; }
+
+# The stack's passwords (and a Kafka cluster id of its own), random, written once; .env is ignored
+# by git and by the image builds, and Compose reads it. Values set in the environment win.
+.env:
+	@umask 077; { \
+	  echo "# Written by make start: docker compose reads these. The PostgreSQL and Grafana passwords and the"; \
+	  echo "# Kafka cluster id apply when their volumes are first created (README, Running it): keep this file."; \
+	  for name in $(COMPOSE_SECRETS); do echo "$$name=$$(LC_ALL=C tr -dc A-Za-z0-9 </dev/urandom | head -c 32)"; done; \
+	  echo "KAFKA_CLUSTER_ID=$$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"; \
+	} > $@
+	@echo "wrote $@: random passwords for PostgreSQL, the wsm_processor and wsm_api roles and Grafana's admin"
 
 .PHONY: start
-start: ## Run the full stack in containers (Kafka, PostgreSQL, processors, API, Prometheus, Grafana) and wait until healthy
-	@command -v docker >/dev/null 2>&1 || { echo "make start needs a container engine (docker); without one, use make dev" >&2; exit 1; }
-	$(COMPOSE) up -d --build --wait
-	@echo
-	@echo "  API         http://localhost:8000   (OpenAPI: /openapi.json)"
-	@echo "  Grafana     http://localhost:3000   (anonymous read-only; admin password: GRAFANA_ADMIN_PASSWORD)"
-	@echo "  Prometheus  http://localhost:9090"
-	@echo "  Kafka       127.0.0.1:9092          PostgreSQL  postgresql://postgres:***@127.0.0.1:5432/warehouse"
-	@echo "  stop with: make stop"
+start: compose-v2 .env ## Run the full stack in containers (Kafka, PostgreSQL, processors, API, Prometheus, Alertmanager, Grafana) and wait until healthy
+	$(COMPOSE) up --detach --build --wait --wait-timeout 300
+	@port() { $(COMPOSE) port "$$1" "$$2" 2>/dev/null || echo "(not published)"; }; \
+	echo; \
+	echo "  API           http://$$(port api 8000)   (OpenAPI: /openapi.json, docs: /docs)"; \
+	echo "  Grafana       http://$$(port grafana 3000)   (anonymous read-only; admin: GRAFANA_ADMIN_PASSWORD in .env)"; \
+	echo "  Prometheus    http://$$(port prometheus 9090)"; \
+	webhook=$${ALERT_WEBHOOK_URL:-$$(sed -n 's/^ALERT_WEBHOOK_URL=//p' .env 2>/dev/null)}; \
+	echo "  Alertmanager  http://$$(port alertmanager 9093)   (alerts $${webhook:+go to ALERT_WEBHOOK_URL}$${webhook:-are only listed here: set ALERT_WEBHOOK_URL})"; \
+	echo "  Kafka         $$(port kafka 9092)   PostgreSQL $$(port postgres 5432) (owner postgres, POSTGRES_PASSWORD in .env)"; \
+	echo "  stop with: make stop"
 
 .PHONY: stop
-stop: ## Stop the container stack (keeps its volumes; `docker compose down -v` drops them)
+stop: compose-v2 ## Stop the container stack (keeps its volumes; `docker compose down --volumes` drops them)
 	$(COMPOSE) down
 
+# docker-compose config with the required variables given (and an empty env file, not .env), then
+# once without each of them: Compose must refuse, naming it.
 .PHONY: check-compose
 check-compose: install ## Check docker-compose.yml (docker-compose config) and what it sets (vitest)
 	$(call need-deb,docker-compose,docker-compose)
-	docker-compose -f docker-compose.yml config -q && echo "docker-compose.yml: valid"
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && touch "$$tmp/env" && \
+	check="docker-compose --env-file $$tmp/env -f docker-compose.yml config -q" && \
+	env $(foreach name,$(COMPOSE_SECRETS),$(name)=check) $$check && echo "docker-compose.yml: valid" && \
+	for missing in $(COMPOSE_SECRETS); do \
+	  given=; for name in $(COMPOSE_SECRETS); do [ $$name = $$missing ] || given="$$given $$name=check"; done; \
+	  if env -u $$missing $$given $$check 2>"$$tmp/err"; then echo "docker-compose.yml: $$missing is not required" >&2; exit 1; fi; \
+	  grep -q "set $$missing" "$$tmp/err" || { cat "$$tmp/err" >&2; exit 1; }; \
+	  echo "docker-compose.yml: refuses to start without $$missing"; \
+	done
 	$(NPX) vitest run lib/dev/__tests__/compose.test.ts
 
 .PHONY: dev
