@@ -68,6 +68,10 @@ test: install chromium ## Run every test on embedded PostgreSQL and the librdkaf
 	@set -o pipefail; $(NPX) vitest run --reporter=default --reporter=json --outputFile.json=.dev/test-results.json; \
 	status=$$?; node lib/testing/print-summary.mjs .dev/test-results.json; exit $$status
 
+.PHONY: test-image-node
+test-image-node: install ## Run every test on the Node.js the images run (NODE_IMAGE; from npm into .dev/, the Kafka client rebuilt for it)
+	@lib/dev/test-on-image-node.sh
+
 .PHONY: lint
 lint: install ## Type-check and lint
 	$(NPX) tsc --noEmit -p tsconfig.json
