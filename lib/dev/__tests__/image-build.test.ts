@@ -242,7 +242,7 @@ describe('docker-compose.yml’s services, run from the images', () => {
   );
 
   it(
-    'the processor and the API start and answer /ready; an event produced comes back through the API; SIGTERM stops both cleanly',
+    'the processor and the API start and answer /ready; an event produced comes back through the API, the console is served; SIGTERM stops both cleanly',
     async () => {
       const ports = { PROCESSOR_PORT: String(await freePort()), API_PORT: String(await freePort()) };
       // Until the roles exist (contract 2), the services connect as the owner instead.
@@ -270,6 +270,11 @@ describe('docker-compose.yml’s services, run from the images', () => {
         return body.quantity === 7 ? body : undefined;
       });
       expect(stock).toMatchObject({ quantity: 7, status: 'low' });
+      // The operator console's bundle, built in the image's build stage, served by the API.
+      const page = await fetch(`http://127.0.0.1:${ports.API_PORT}/console`);
+      expect(page.status).toBe(200);
+      const script = /<script[^>]+src="([^"]+\.js)"/.exec(await page.text())?.[1];
+      expect((await fetch(`http://127.0.0.1:${ports.API_PORT}${script ?? '/none'}`)).status).toBe(200);
 
       expect(await processor.stop(), processor.output()).toBe(0);
       expect(await api.stop(), api.output()).toBe(0);
