@@ -7,7 +7,8 @@ import type { Envelope } from '../../../lib/event.js';
 import { launchBrowser, type TestBrowser } from '../../../lib/testing/browser.js';
 import { createTestDatabase, type TestDatabase } from '../../../lib/testing/database.js';
 import { encode, envelope } from '../../../lib/testing/envelopes.js';
-import { produce, uniqueTopic } from '../../../lib/testing/kafka.js';
+import { ensureMockTopics } from '../../../lib/dev/topics.js';
+import { kafkaBrokers, produce, uniqueTopic } from '../../../lib/testing/kafka.js';
 import { startProcessor, waitFor, type RunningProcessor } from '../../../processor/__tests__/helpers.js';
 import { Oracle } from '../../../processor/__tests__/oracle.js';
 import { generateStream, produceKeyed } from '../../../processor/__tests__/stream.js';
@@ -104,6 +105,10 @@ const hour = (h: number, minute = 0) => new Date(Date.UTC(2025, 1, 18, h, minute
 beforeAll(async () => {
   database = await createTestDatabase('console');
   api = await startApi({ database });
+  // The topic first: a consumer that finds its topic missing for librdkafka's
+  // topic.metadata.propagation.max.ms (30 s) stops looking until its next metadata refresh (5 min),
+  // and on a busy machine the first event is produced later than that.
+  await ensureMockTopics(kafkaBrokers(), [topic]);
   processor = await startProcessor({ DATABASE_URL: database.url, KAFKA_TOPIC: topic, KAFKA_GROUP_ID: `console-${topic}`, BATCH_MAX_WAIT_MS: '50' });
   browser = await launchBrowser(LAPTOP);
   page = await browser.context.newPage();
