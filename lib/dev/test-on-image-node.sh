@@ -25,7 +25,6 @@ find "$tree" -mindepth 1 -maxdepth 1 ! -name node_modules ! -name .node-modules-
 git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' file; do
   [ -e "$file" ] && printf '%s\0' "$file"
 done | tar --null -T - -cf - | tar -xf - -C "$tree"
-cp -r api/generated "$tree/api/"
 
 addon=node_modules/@confluentinc/kafka-javascript
 # Relinked when the Node version or this checkout's installed packages changed.
@@ -43,6 +42,9 @@ fi
 
 mkdir -p "$tree/.dev"
 cd "$tree"
+# What `make install` generates (ignored by git, so not copied), generated here on that Node.
+PATH="$node_bin:$PATH" npx --no-install prisma generate >/dev/null
+PATH="$node_bin:$PATH" npx --no-install tsx api/console/build.ts >/dev/null
 status=0
 PATH="$node_bin:$PATH" node node_modules/vitest/vitest.mjs run --reporter=default --reporter=json --outputFile.json=.dev/test-results.json || status=$?
 PATH="$node_bin:$PATH" node lib/testing/print-summary.mjs .dev/test-results.json
