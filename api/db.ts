@@ -1,4 +1,6 @@
 import { PrismaPg } from '@prisma/adapter-pg';
+import { connectionConfig } from '../lib/db/connection.js';
+import { createLogger } from '../lib/log.js';
 import { PrismaClient } from './generated/prisma/client.js';
 import type { ApiMetrics } from './metrics.js';
 
@@ -6,9 +8,49 @@ import type { ApiMetrics } from './metrics.js';
  * The API's one Prisma client (Prisma Client 7 on node-postgres through @prisma/adapter-pg, no
  * query engine binary), extended so every operation is timed into
  * wsm_api_prisma_query_duration_seconds{model,operation}.
+ *
+ * Its pool's connections carry the limits of lib/db/connection.ts: a query the server runs past
+ * `statementTimeoutMs` is cancelled (57014), a database that stops answering altogether
+ * (blackholed network) fails the query after the client-side wait, and a connection that cannot
+ * be opened or taken from a full pool fails after `connectTimeoutMs`. pg-pool discards a
+ * connection whose query failed (its `release(error)`), so a timed-out connection is never reused.
+ * api/unavailable.ts turns these errors into 503 answers.
  */
-export function createDatabase(databaseUrl: string, metrics: Pick<ApiMetrics, 'prismaQueryDuration'>, poolSize = 10) {
-  const base = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, max: poolSize }) });
+
+const log = createLogger('api.db');
+
+export interface DatabaseOptions {
+  /** Connections in the pool. */
+  poolSize?: number;
+  /** statement_timeout of every session (API_STATEMENT_TIMEOUT_MS). */
+  statementTimeoutMs: number;
+  /** Client-side wait for an answer; default the statement limit plus 1 s. */
+  queryTimeoutMs?: number;
+  /** Wait for a pooled connection (opening one included); default 2 s. */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * 1 s over the statement limit: long enough for the server's own cancel to arrive first over a
+ * working link (a round trip here is well under a millisecond), short because an HTTP client is
+ * waiting. lib/db/connection.ts's default margin (5 s) suits the processor's batch writes.
+ */
+const QUERY_WAIT_MARGIN_MS = 1000;
+/** A request waits at most this long for a connection; a healthy pool hands one out in microseconds. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 2000;
+
+export function createDatabase(databaseUrl: string, metrics: Pick<ApiMetrics, 'prismaQueryDuration'>, options: DatabaseOptions) {
+  const config = connectionConfig(databaseUrl, {
+    applicationName: 'wsm-api',
+    statementTimeoutMs: options.statementTimeoutMs,
+    queryTimeoutMs: options.queryTimeoutMs ?? options.statementTimeoutMs + QUERY_WAIT_MARGIN_MS,
+    connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+  });
+  const adapter = new PrismaPg(
+    { ...config, max: options.poolSize ?? 10 },
+    { onPoolError: (error) => log.warn({ err: error }, 'an idle pooled connection failed (it is discarded)') },
+  );
+  const base = new PrismaClient({ adapter });
   return base.$extends({
     name: 'query-metrics',
     query: {

@@ -22,8 +22,8 @@ export interface ApiDeps {
   topic: string;
   /** Needed when writeToken is set. */
   publisher?: Publisher | undefined;
-  /** SSE heartbeat period; 15 s keeps idle proxies (60 s timeouts are common) from closing streams. */
-  heartbeatMs?: number;
   /** The console bundle's directory; default api/console/dist (routes/console.ts). */
   consoleDir?: string;
+  /** How long /ready waits for the database; 2 s by default. */
+  readyTimeoutMs?: number;
 }

@@ -49,6 +49,12 @@ export function createApiMetrics(registry: Registry = createRegistry('api')) {
       help: 'Open server-sent-event streams of status changes.',
       registers,
     }),
+    sseRefused: new Counter({
+      name: 'wsm_api_sse_refused_total',
+      help: 'Live-stream subscriptions refused with 503, by reason: full (API_SSE_MAX_SUBSCRIBERS reached) or not_live (LISTEN connection down).',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
     sseEventsSent: new Counter({
       name: 'wsm_api_sse_events_sent_total',
       help: 'Status-change events written to server-sent-event streams (one per subscriber per change).',

@@ -1,5 +1,6 @@
 import type { Context, Next } from 'koa';
 import { createLogger } from '../lib/log.js';
+import { UNAVAILABLE_DETAIL, unavailability } from './unavailable.js';
 
 /**
  * Errors as RFC 9457 problem details (`application/problem+json`). Validation and not-found errors
@@ -8,6 +9,9 @@ import { createLogger } from '../lib/log.js';
  */
 
 const log = createLogger('api.errors');
+
+/** Retry-After of a 503: a statement timeout or a lost connection is seldom over sooner. */
+export const RETRY_AFTER_SECONDS = 2;
 
 /** One invalid input: where it was (`path`, `query`, `header`, `body`), which parameter, and why. */
 export interface InvalidParam {
@@ -61,7 +65,8 @@ function send(ctx: Context, status: number, body: Record<string, unknown>): void
 }
 
 /**
- * The one error middleware. Order of trust: a ProblemError is ours and shown as is; an HTTP error
+ * The one error middleware. Order of trust: a ProblemError is ours and shown as is; a database
+ * that is slow or unreachable answers 503 with Retry-After (api/unavailable.ts); an HTTP error
  * from Koa or koa-body (payload too large, bad JSON, 405) with `expose` keeps its 4xx status and a
  * fixed title; anything else is logged and answers 500 with no detail.
  */
@@ -76,6 +81,14 @@ export async function problemMiddleware(ctx: Context, next: Next): Promise<void>
     if (error instanceof ProblemError) {
       send(ctx, error.status, { title: error.title, detail: error.detail, ...error.extra });
       ctx.set(error.headers);
+      return;
+    }
+    const unavailable = unavailability(error);
+    if (unavailable) {
+      // Not a defect: the database is slow or out of reach. Logged without the stack, once per request.
+      log.warn({ reason: unavailable, err: { message: (error as Error).message }, method: ctx.method, path: ctx.path }, 'database unavailable');
+      send(ctx, 503, { detail: UNAVAILABLE_DETAIL[unavailable] });
+      ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
       return;
     }
     const http = error as { status?: unknown; statusCode?: unknown };

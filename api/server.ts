@@ -1,4 +1,3 @@
-import http from 'node:http';
 import { brokerList, ConfigError, loadConfig } from '../lib/config.js';
 import type { RdKafka } from '../lib/kafka/client.js';
 import { KafkaProducer } from '../lib/kafka/producer.js';
@@ -7,6 +6,7 @@ import { API_SHUTDOWN_BUDGET_MS } from '../lib/shutdown-budget.js';
 import { createApp } from './app.js';
 import { createDatabase } from './db.js';
 import type { Publisher } from './deps.js';
+import { createHttpServer } from './http-server.js';
 import { createApiMetrics } from './metrics.js';
 import { StatusChangeHub } from './status-hub.js';
 
@@ -21,8 +21,11 @@ const log = createLogger('api.server');
 async function main(): Promise<void> {
   const config = loadConfig();
   const metrics = createApiMetrics();
-  const db = createDatabase(config.DATABASE_URL, metrics);
-  const statusHub = new StatusChangeHub(config.DATABASE_URL, db, metrics);
+  const db = createDatabase(config.DATABASE_URL, metrics, { statementTimeoutMs: config.API_STATEMENT_TIMEOUT_MS });
+  const statusHub = new StatusChangeHub(config.DATABASE_URL, db, metrics, {
+    statementTimeoutMs: config.API_STATEMENT_TIMEOUT_MS,
+    maxSubscribers: config.API_SSE_MAX_SUBSCRIBERS,
+  });
   await statusHub.start();
 
   let producer: KafkaProducer | undefined;
@@ -41,7 +44,7 @@ async function main(): Promise<void> {
 
   const { app } = createApp({ db, metrics, statusHub, cacheTtlMs: config.API_CACHE_TTL_MS, writeToken: config.API_WRITE_TOKEN, topic: config.KAFKA_TOPIC, publisher });
   const handle = app.callback();
-  const server = http.createServer((req, res) => void handle(req, res));
+  const server = createHttpServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.API_PORT, () => {

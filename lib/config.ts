@@ -37,6 +37,17 @@ export const configSchema = z.object({
   API_WRITE_TOKEN: z.string().min(16, 'at least 16 characters').max(512).optional(),
   /** Read-cache staleness bound in milliseconds (0 disables the cache): see README "Read API". */
   API_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  /**
+   * statement_timeout of the API's database sessions, in milliseconds: a query running longer is
+   * cancelled by the server and the request answers 503. Every API query is an index read of at
+   * most one page (milliseconds); 5 s only ever cuts a query that would otherwise hold a backend.
+   */
+  API_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+  /**
+   * Open live streams (SSE) at most; one more answers 503. A subscriber may queue up to 4 MiB
+   * before it is dropped (api/status-hub.ts), so 500 bounds that memory at 2 GiB.
+   */
+  API_SSE_MAX_SUBSCRIBERS: positiveInt.max(100_000).default(500),
   PROCESSOR_PORT: port.default(9101),
   /** Testing only: SIGKILL the processor at this point of its PROCESSOR_CRASH_ON_BATCH-th batch write. */
   PROCESSOR_CRASH_AT: z.enum(['after-copy', 'after-merge', 'after-commit']).optional(),

@@ -1,13 +1,15 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access -- a parsed OpenAPI document and response bodies are plain JSON */
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { expect } from 'vitest';
+import type pg from 'pg';
+import { withCredentials } from '../../lib/db/url.js';
 import { createTestDatabase, type TestDatabase } from '../../lib/testing/database.js';
 import { createApp, type App } from '../app.js';
 import { createDatabase, type Database } from '../db.js';
 import type { Publisher } from '../deps.js';
+import { createHttpServer, type HttpLimits } from '../http-server.js';
 import { createApiMetrics, type ApiMetrics } from '../metrics.js';
 import { StatusChangeHub } from '../status-hub.js';
 
@@ -47,13 +49,36 @@ export interface HarnessOptions {
   heartbeatMs?: number;
   database?: TestDatabase;
   consoleDir?: string;
+  /** Where the API connects; the test database as the read-only API role by default. */
+  apiDatabaseUrl?: string;
+  /** The API's statement timeout (API_STATEMENT_TIMEOUT_MS); 5 s by default, as in production. */
+  statementTimeoutMs?: number;
+  /** Client-side limits of the API's pool and LISTEN connection (api/db.ts, api/status-hub.ts defaults otherwise). */
+  queryTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  probeMs?: number;
+  probeTimeoutMs?: number;
+  reconnectMaxMs?: number;
+  readyTimeoutMs?: number;
+  maxSubscribers?: number;
+  httpLimits?: HttpLimits;
 }
 
 export async function startApi(options: HarnessOptions = {}): Promise<ApiHarness> {
   const database = options.database ?? (await createTestDatabase('api'));
+  const apiUrl = options.apiDatabaseUrl ?? (await apiRoleUrl(database));
   const metrics = createApiMetrics();
-  const db = createDatabase(database.url, metrics, 4);
-  const hub = new StatusChangeHub(database.url, db, metrics, options.heartbeatMs ?? 15_000);
+  const statementTimeoutMs = options.statementTimeoutMs ?? 5000;
+  const db = createDatabase(apiUrl, metrics, { poolSize: 4, statementTimeoutMs, queryTimeoutMs: options.queryTimeoutMs, connectTimeoutMs: options.connectTimeoutMs });
+  const hub = new StatusChangeHub(apiUrl, db, metrics, {
+    statementTimeoutMs,
+    heartbeatMs: options.heartbeatMs,
+    probeMs: options.probeMs,
+    probeTimeoutMs: options.probeTimeoutMs,
+    connectTimeoutMs: options.connectTimeoutMs,
+    maxSubscribers: options.maxSubscribers,
+    reconnectMaxMs: options.reconnectMaxMs,
+  });
   await hub.start();
   const app = createApp({
     db,
@@ -64,9 +89,10 @@ export async function startApi(options: HarnessOptions = {}): Promise<ApiHarness
     publisher: options.publisher,
     topic: options.topic ?? 'test.api-events',
     consoleDir: options.consoleDir,
+    readyTimeoutMs: options.readyTimeoutMs,
   });
   const handle = app.app.callback();
-  const server = http.createServer((req, res) => void handle(req, res));
+  const server = createHttpServer((req, res) => void handle(req, res), options.httpLimits);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -112,6 +138,42 @@ export async function startApi(options: HarnessOptions = {}): Promise<ApiHarness
       if (!options.database) await database.drop();
     },
   };
+}
+
+/**
+ * The API's read-only role (contract 2: `wsm_api`, SELECT only, made by the roles migration) with
+ * a test password. Until that migration is on this branch, a stand-in with the same grants
+ * (USAGE on the schema, SELECT on every table) is made here, so every API test already runs
+ * without write privileges.
+ */
+const API_ROLE = 'wsm_api';
+const STAND_IN_ROLE = 'wsm_api_stand_in';
+const API_ROLE_PASSWORD = 'wsm-api-test-password';
+
+export async function apiRoleUrl(database: TestDatabase): Promise<string> {
+  const exists = (await database.pool.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [API_ROLE])).rowCount === 1;
+  const role = exists ? API_ROLE : STAND_IN_ROLE;
+  // Roles are cluster-wide and test files run in parallel: a concurrent CREATE or ALTER of the
+  // same role fails (23505, XX000 "tuple concurrently updated"); the other file did the work.
+  await retryConcurrent(async () => {
+    if (exists) await database.pool.query(`ALTER ROLE ${API_ROLE} LOGIN PASSWORD '${API_ROLE_PASSWORD}'`);
+    else await database.pool.query(`DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${STAND_IN_ROLE}') THEN CREATE ROLE ${STAND_IN_ROLE} LOGIN PASSWORD '${API_ROLE_PASSWORD}'; END IF; END $$`);
+  });
+  if (!exists) await database.pool.query(`GRANT USAGE ON SCHEMA public TO ${STAND_IN_ROLE}; GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${STAND_IN_ROLE}`);
+  return withCredentials(database.url, role, API_ROLE_PASSWORD);
+}
+
+async function retryConcurrent(fn: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await fn();
+      return;
+    } catch (error) {
+      const code = (error as pg.DatabaseError).code;
+      if (attempt >= 10 || (code !== '23505' && code !== 'XX000' && code !== '40001')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 100));
+    }
+  }
 }
 
 type JsonObject = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- a parsed OpenAPI document

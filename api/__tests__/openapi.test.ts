@@ -59,7 +59,7 @@ describe('OpenAPI document', () => {
 describe('system routes', () => {
   it('/health and /ready answer', async () => {
     expect((await api.get('/health')).body).toEqual({ status: 'ok' });
-    expect((await api.get('/ready')).body).toEqual({ status: 'ready', database: 'ok' });
+    expect((await api.get('/ready')).body).toEqual({ status: 'ready', database: 'ok', liveStream: 'ok' });
   });
 
   it('/metrics exposes the contract metric names with route templates', async () => {

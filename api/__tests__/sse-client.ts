@@ -9,6 +9,11 @@ export class SseClient {
   readonly events: SseEvent[] = [];
   readonly comments: string[] = [];
   status = 0;
+  contentType = '';
+  /** The body of an answer other than 200 (a problem document). */
+  body = '';
+  /** True once the server ended the stream (or close() aborted it). */
+  ended = false;
   private readonly abort = new AbortController();
   private buffer = '';
   private waiters: (() => void)[] = [];
@@ -23,6 +28,12 @@ export class SseClient {
   async open(): Promise<void> {
     const response = await fetch(this.url, { headers: { accept: 'text/event-stream', ...this.headers }, signal: this.abort.signal });
     this.status = response.status;
+    this.contentType = response.headers.get('content-type') ?? '';
+    if (response.status !== 200) {
+      this.body = await response.text();
+      this.ended = true;
+      return;
+    }
     if (!response.body) return;
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
     const decoder = new TextDecoder();
@@ -34,8 +45,10 @@ export class SseClient {
           this.feed(decoder.decode(value, { stream: true }));
         }
       } catch {
-        // aborted by close()
+        // aborted by close(), or the connection was reset
       }
+      this.ended = true;
+      for (const wake of this.waiters.splice(0)) wake();
     })();
   }
 

@@ -85,6 +85,11 @@ export function buildDocument(specs: RouteSpec[], info: DocumentInfo): JsonSchem
     const responses: Record<string, unknown> = {};
     for (const [status, response] of Object.entries(spec.responses)) responses[status] = responseObject(Number(status), response);
     responses['500'] ??= responseObject(500, { description: 'Internal error; the body carries no detail.' });
+    if (spec.path.startsWith('/api/')) {
+      responses['503'] ??= responseObject(503, {
+        description: 'The database is unavailable: the query ran past the statement timeout, or the database did not answer in time. Retry after `Retry-After` seconds.',
+      });
+    }
     operation.responses = responses;
     (paths[openApiPath(spec.path)] ??= {})[spec.method] = operation;
   }

@@ -4,7 +4,8 @@ import { decodeCursor, isBigintId, keysetPage } from '../cursor.js';
 import type { ApiDeps } from '../deps.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { ResourceRouter } from '../openapi/route.js';
-import { badRequest } from '../problem.js';
+import { badRequest, ProblemError, RETRY_AFTER_SECONDS } from '../problem.js';
+import type { RefusedReason } from '../status-hub.js';
 import { pageOf, pageQuery, uuid } from '../schemas/common.js';
 import { statusChangeSchema, stockStatus } from '../schemas/resources.js';
 import { statusChangeBody } from '../serialize.js';
@@ -13,6 +14,10 @@ import { statusChangeBody } from '../serialize.js';
 
 const TAG = 'status changes';
 const CURSOR = 'status-changes';
+const REFUSED_DETAIL: Record<RefusedReason, string> = {
+  full: 'the live stream has as many subscribers as API_SSE_MAX_SUBSCRIBERS allows; retry later or read /api/status-changes',
+  not_live: 'the live stream has lost its database connection and is reconnecting; retry with Last-Event-ID to miss nothing',
+};
 const eventId = z.string().regex(/^\d{1,15}$/, 'must be a status change id (a non-negative integer)');
 
 export function statusChangesRouter(deps: ApiDeps): ResourceRouter {
@@ -65,12 +70,14 @@ export function statusChangesRouter(deps: ApiDeps): ResourceRouter {
         'processor\'s commit (PostgreSQL LISTEN/NOTIFY). A `: heartbeat` comment every 15 s keeps idle connections open. ' +
         'Reconnect with the `Last-Event-ID` header (EventSource does this itself) or `lastEventId` query parameter to first ' +
         'receive every change after that id from the log, then live ones: no change is lost across a reconnect. Without ' +
-        'either, the stream starts with changes committed after it opened.',
+        'either, the stream starts with changes committed after it opened. If the API loses its database connection, it ends ' +
+        'every stream (reconnect with Last-Event-ID) and answers 503 until the connection is back, so an open stream is a live one.',
       query: z.strictObject({ lastEventId: eventId.optional().describe('Resume after this id (for clients that cannot set headers).') }),
       headers: [{ name: 'Last-Event-ID', required: false, description: 'Resume after this status change id.', schema: eventId }],
       responses: {
         200: { description: 'An endless text/event-stream of status changes.', contentType: 'text/event-stream' },
         400: { description: 'Last-Event-ID is not a status change id.' },
+        503: { description: 'Refused: API_SSE_MAX_SUBSCRIBERS streams are open, or the stream lost its database connection (reconnecting). Retry after `Retry-After` seconds.' },
       },
     },
     (ctx, { query }) => {
@@ -85,16 +92,7 @@ export function statusChangesRouter(deps: ApiDeps): ResourceRouter {
       }
 
       const stream = new PassThrough({ highWaterMark: 64 * 1024 });
-      ctx.req.socket.setTimeout(0);
-      ctx.req.socket.setNoDelay(true);
-      ctx.status = 200;
-      ctx.type = 'text/event-stream';
-      ctx.set({ 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-      ctx.body = stream;
-      // Reconnect after 2 s if the connection drops; the opening comment sends the headers at once.
-      stream.write('retry: 2000\n: connected\n\n');
-
-      const unsubscribe = deps.statusHub.subscribe(
+      const subscription = deps.statusHub.subscribe(
         {
           write: (chunk) => {
             if (!stream.writableEnded) stream.write(chunk);
@@ -104,8 +102,19 @@ export function statusChangesRouter(deps: ApiDeps): ResourceRouter {
         },
         resumeAfter,
       );
+      if (!subscription.ok) {
+        throw new ProblemError(503, 'Service Unavailable', REFUSED_DETAIL[subscription.reason], {}, { 'Retry-After': String(RETRY_AFTER_SECONDS) });
+      }
+      ctx.req.socket.setTimeout(0);
+      ctx.req.socket.setNoDelay(true);
+      ctx.status = 200;
+      ctx.type = 'text/event-stream';
+      ctx.set({ 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+      ctx.body = stream;
+      // Reconnect after 2 s if the connection drops; the opening comment sends the headers at once.
+      stream.write('retry: 2000\n: connected\n\n');
       const stop = () => {
-        unsubscribe();
+        subscription.unsubscribe();
         stream.end();
       };
       ctx.req.on('close', stop);

@@ -9,6 +9,21 @@ import { healthSchema, readySchema } from '../schemas/resources.js';
 
 const log = createLogger('api.system');
 const TAG = 'system';
+/**
+ * A readiness probe waits at most this long for `SELECT 1`: orchestrators time probes out after
+ * about a second anyway, and the query itself may wait up to the pool's own limits (seconds).
+ */
+const READY_TIMEOUT_MS = 2000;
+
+/** `promise`, or a rejection after `ms` (the promise itself runs on; its result is dropped). */
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  promise.catch(() => undefined);
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
 
 /** `document` is a thunk: the document lists every router, this one included, so it is built last. */
 export function systemRouter(deps: ApiDeps, document: () => unknown): ResourceRouter {
@@ -25,17 +40,22 @@ export function systemRouter(deps: ApiDeps, document: () => unknown): ResourceRo
       path: '/ready',
       operationId: 'ready',
       tag: TAG,
-      summary: 'Readiness: the database answers',
-      responses: { 200: { description: 'Ready.', schema: readySchema, name: 'Ready' }, 503: { description: 'The database does not answer.' } },
+      summary: 'Readiness: the database answers and the live stream is connected',
+      responses: {
+        200: { description: 'Ready.', schema: readySchema, name: 'Ready' },
+        503: { description: 'The database did not answer within the readiness limit, or the live stream\'s LISTEN connection is down.' },
+      },
     },
     async (ctx) => {
+      const readyTimeoutMs = deps.readyTimeoutMs ?? READY_TIMEOUT_MS;
       try {
-        await deps.db.$queryRaw`SELECT 1`;
+        await withDeadline(deps.db.$queryRaw`SELECT 1`, readyTimeoutMs);
       } catch (error) {
         log.warn({ err: error }, 'readiness check failed');
-        throw new ProblemError(503, 'Service Unavailable', 'the database does not answer');
+        throw new ProblemError(503, 'Service Unavailable', `the database did not answer within ${readyTimeoutMs} ms`);
       }
-      ctx.body = { status: 'ready', database: 'ok' };
+      if (!deps.statusHub.live) throw new ProblemError(503, 'Service Unavailable', 'the live stream\'s LISTEN connection is down (reconnecting)');
+      ctx.body = { status: 'ready', database: 'ok', liveStream: 'ok' };
     },
   );
   resource.add(

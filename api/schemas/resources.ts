@@ -137,4 +137,4 @@ export const statsSchema = z.object({
 export const acceptedSchema = z.object({ messageId: uuid.describe('The id of the published message (envelope id).') });
 
 export const healthSchema = z.object({ status: z.enum(['ok']) });
-export const readySchema = z.object({ status: z.enum(['ready']), database: z.enum(['ok']) });
+export const readySchema = z.object({ status: z.enum(['ready']), database: z.enum(['ok']), liveStream: z.enum(['ok']) });

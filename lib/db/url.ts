@@ -15,3 +15,11 @@ export function redactUrl(url: string): string {
     return '<unparseable url>';
   }
 }
+
+/** The URL with another user and password (URL-encoded). */
+export function withCredentials(url: string, user: string, password: string): string {
+  const parsed = new URL(url);
+  parsed.username = encodeURIComponent(user);
+  parsed.password = encodeURIComponent(password);
+  return parsed.toString();
+}
