@@ -90,7 +90,8 @@ export class StatusChangeHub {
     private readonly metrics: Pick<ApiMetrics, 'sseSubscribers' | 'sseEventsSent' | 'sseRefused'>,
     options: StatusHubOptions,
   ) {
-    this.options = { heartbeatMs: 15_000, probeMs: 5_000, probeTimeoutMs: 2_000, connectTimeoutMs: 2_000, maxSubscribers: 500, reconnectMaxMs: 10_000, ...options };
+    const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+    this.options = { heartbeatMs: 15_000, probeMs: 5_000, probeTimeoutMs: 2_000, connectTimeoutMs: 2_000, maxSubscribers: 500, reconnectMaxMs: 10_000, ...given } as Required<StatusHubOptions>;
   }
 
   /** Connects the LISTEN connection; call once before serving. */
