@@ -1,7 +1,7 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import { connectionConfig } from '../lib/db/connection.js';
 import { createLogger } from '../lib/log.js';
-import { PrismaClient } from './generated/prisma/client.js';
+import { type Prisma, PrismaClient } from './generated/prisma/client.js';
 import type { ApiMetrics } from './metrics.js';
 
 /**
@@ -28,6 +28,8 @@ export interface DatabaseOptions {
   queryTimeoutMs?: number;
   /** Wait for a pooled connection (opening one included); default 2 s. */
   connectTimeoutMs?: number;
+  /** Called with every statement and its parameters (Prisma's query event); tests capture the SQL the routes run. */
+  onQuery?: (sql: string, params: unknown[]) => void;
 }
 
 /**
@@ -48,9 +50,14 @@ export function createDatabase(databaseUrl: string, metrics: Pick<ApiMetrics, 'p
   });
   const adapter = new PrismaPg(
     { ...config, max: options.poolSize ?? 10 },
-    { onPoolError: (error) => log.warn({ err: error }, 'an idle pooled connection failed (it is discarded)') },
+    // pg attaches the whole client to the error: log what identifies it, not the object.
+    { onPoolError: (error) => log.warn({ err: { message: error.message, code: (error as { code?: string }).code } }, 'an idle pooled connection failed (it is discarded)') },
   );
-  const base = new PrismaClient({ adapter });
+  const base = new PrismaClient(options.onQuery ? { adapter, log: [{ emit: 'event', level: 'query' }] } : { adapter });
+  const onQuery = options.onQuery;
+  // Query events cost a JSON string of the parameters per query: only when asked. The client's
+  // type only offers $on('query') when the log option is a literal, hence the cast.
+  if (onQuery) base.$on('query' as never, (event: Prisma.QueryEvent) => onQuery(event.query, JSON.parse(event.params) as unknown[]));
   return base.$extends({
     name: 'query-metrics',
     query: {

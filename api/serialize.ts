@@ -1,6 +1,6 @@
 import type { DeadLetter, Event, Movement, StatusChange, Stock } from './generated/prisma/client.js';
 import type { z } from 'zod';
-import type { deadLetterSchema, eventSchema, movementSchema, statusChangeSchema, stockSchema } from './schemas/resources.js';
+import type { deadLetterSchema, eventSchema, historyItemSchema, movementSchema, statusChangeSchema, stockSchema } from './schemas/resources.js';
 
 /**
  * Database rows to response bodies. bigint columns become JSON numbers: stock quantities are sums
@@ -43,6 +43,21 @@ export function eventBody(row: Event): z.output<typeof eventSchema> {
     rejectReason: row.rejectReason,
     stockAfter: Number(row.stockAfter),
     receivedAt: row.receivedAt.toISOString(),
+  };
+}
+
+export function historyItemBody(row: Event): z.output<typeof historyItemSchema> {
+  return {
+    seq: Number(row.seq),
+    messageId: row.messageId,
+    movementId: row.movementId,
+    event: row.event,
+    quantity: row.quantity,
+    eventTime: row.eventTime.toISOString(),
+    receivedAt: row.receivedAt.toISOString(),
+    outcome: row.outcome,
+    rejectReason: row.rejectReason,
+    stockAfter: Number(row.stockAfter),
   };
 }
 

@@ -53,7 +53,11 @@ describe('400 problem+json naming the parameter', () => {
     await expectBadParam('/api/dead-letters?reason=bad', 'query', 'reason');
     await expectBadParam('/api/movements?since=yesterday', 'query', 'since');
     await expectBadParam('/api/stock?minQuantity=-3', 'query', 'minQuantity');
-    await expectBadParam('/api/stock?minQuantity=9&maxQuantity=2', 'query', 'minQuantity');
+    await expectBadParam('/api/stock?status=low&minQuantity=9&maxQuantity=2', 'query', 'minQuantity');
+    await expectBadParam(`/api/warehouses/${randomUUID()}/products?minQuantity=x`, 'query', 'minQuantity');
+    await expectBadParam(`/api/warehouses/${randomUUID()}/products/${randomUUID()}?asOf=yesterday`, 'query', 'asOf');
+    await expectBadParam(`/api/warehouses/${randomUUID()}/products/${randomUUID()}/history?order=sideways`, 'query', 'order');
+    await expectBadParam('/api/events?receivedUntil=soon', 'query', 'receivedUntil');
     await expectBadParam('/api/movements?since=2025-02-02T00:00:00Z&until=2025-02-01T00:00:00Z', 'query', 'since');
     await expectBadParam('/api/stock?colour=red', 'query', 'colour');
   });

@@ -62,6 +62,8 @@ export interface HarnessOptions {
   readyTimeoutMs?: number;
   maxSubscribers?: number;
   httpLimits?: HttpLimits;
+  /** Every statement the API's Prisma client runs (see api/db.ts). */
+  onQuery?: (sql: string, params: unknown[]) => void;
 }
 
 export async function startApi(options: HarnessOptions = {}): Promise<ApiHarness> {
@@ -69,7 +71,7 @@ export async function startApi(options: HarnessOptions = {}): Promise<ApiHarness
   const apiUrl = options.apiDatabaseUrl ?? (await apiRoleUrl(database));
   const metrics = createApiMetrics();
   const statementTimeoutMs = options.statementTimeoutMs ?? 5000;
-  const db = createDatabase(apiUrl, metrics, { poolSize: 4, statementTimeoutMs, queryTimeoutMs: options.queryTimeoutMs, connectTimeoutMs: options.connectTimeoutMs });
+  const db = createDatabase(apiUrl, metrics, { poolSize: 4, statementTimeoutMs, queryTimeoutMs: options.queryTimeoutMs, connectTimeoutMs: options.connectTimeoutMs, onQuery: options.onQuery });
   const hub = new StatusChangeHub(apiUrl, db, metrics, {
     statementTimeoutMs,
     heartbeatMs: options.heartbeatMs,

@@ -129,17 +129,32 @@ describe('stock lists', () => {
     expect(all.items.map((i) => i.warehouseId).sort()).toEqual([W1, W2].sort());
   });
 
-  it('lists all stock with status and quantity range filters', async () => {
+  it('lists all stock, with a quantity range only within low or out-of-stock rows', async () => {
     const all = await readAllPages(api, '/api/stock', 10);
     expect(all.items).toHaveLength(BULK + 2);
     const keys = all.items.map((i) => `${i.warehouseId}/${i.productId}`);
     expect(new Set(keys).size).toBe(keys.length);
     expect([...keys].sort()).toEqual(keys); // primary-key order
-    const range = await readAllPages(api, '/api/stock?minQuantity=5&maxQuantity=12', 4);
-    expect(range.items.map((i) => i.quantity).sort((a, b) => a - b)).toEqual([5, 5, 6, 7, 8, 9, 10, 11, 12]);
-    const available = await readAllPages(api, '/api/stock?status=available&minQuantity=30', 50);
-    expect(available.items.every((i) => i.status === 'available' && i.quantity >= 30)).toBe(true);
-    expect(available.items).toHaveLength(BULK - 29 + 1); // 30..37 plus W1's 50
+    const low = await readAllPages(api, '/api/stock?status=low&minQuantity=5&maxQuantity=12', 4);
+    expect(low.items.map((i) => i.quantity).sort((a, b) => a - b)).toEqual([5, 5, 6, 7, 8, 9, 10]);
+    expect((await readAllPages(api, '/api/stock?status=out_of_stock&maxQuantity=0', 4)).items).toEqual([]);
+    // Over every row no index serves a quantity range: refused, naming where to ask instead.
+    for (const query of ['minQuantity=30', 'status=available&maxQuantity=12']) {
+      const refused = await api.get(`/api/stock?${query}`);
+      expect(refused.status, query).toBe(400);
+      expect(refused.body.detail).toContain('/api/warehouses/{warehouseId}/products');
+    }
+  });
+
+  it('filters a warehouse\'s and a product\'s rows by quantity range', async () => {
+    const range = await readAllPages(api, `/api/warehouses/${W3}/products?minQuantity=5&maxQuantity=12`, 4);
+    expect(range.items.map((i) => i.quantity).sort((a, b) => a - b)).toEqual([5, 6, 7, 8, 9, 10, 11, 12]);
+    const available = await readAllPages(api, `/api/warehouses/${W3}/products?status=available&minQuantity=30`, 3);
+    expect(available.items.map((i) => i.quantity).sort((a, b) => a - b)).toEqual([30, 31, 32, 33, 34, 35, 36, 37]);
+    const product = await api.get(`/api/products/${P1}/warehouses?minQuantity=6`);
+    expect(product.body).toMatchObject({ totalQuantity: 55, warehouseCount: 2 }); // totals count every warehouse
+    expect((product.body.items as { warehouseId: string }[]).map((i) => i.warehouseId)).toEqual([W1]);
+    expect((await api.get(`/api/products/${P1}/warehouses?minQuantity=6&maxQuantity=2`)).status).toBe(400);
   });
 });
 

@@ -4,14 +4,15 @@ import { koaBody } from 'koa-body';
 import { z } from 'zod';
 import { EVENT_TYPE, envelopeSchema, MAX_MESSAGE_BYTES, movementDataSchema, validateEnvelope, wrapInEnvelope } from '../../lib/event.js';
 import { createLogger } from '../../lib/log.js';
-import { decodeCursor, isBigintId, keysetPage } from '../cursor.js';
+import { cursorList, decodeCursor, isBigintId, keysetPage } from '../cursor.js';
 import type { ApiDeps } from '../deps.js';
-import type { Prisma } from '../generated/prisma/client.js';
 import { ResourceRouter } from '../openapi/route.js';
-import { ProblemError } from '../problem.js';
-import { pageOf, pageQuery, uuid } from '../schemas/common.js';
+import { badRequest, ProblemError } from '../problem.js';
+import { instantParam, orderParam, pageOf, pageQuery, uuid } from '../schemas/common.js';
+import { timeRange } from '../time-range.js';
 import { acceptedSchema, eventOutcome, eventSchema, rejectReason } from '../schemas/resources.js';
 import { eventBody } from '../serialize.js';
+import { readEvents, type EventFilters, type EventOrder } from './events-query.js';
 
 /** The ledger (GET /api/events) and the one write: publishing a new event (POST /api/events). */
 
@@ -82,7 +83,13 @@ export function eventsRouter(deps: ApiDeps): ResourceRouter {
       path: '/api/events',
       operationId: 'listEvents',
       tag: TAG,
-      summary: 'The ledger: every valid event with its outcome, in order of application',
+      summary: 'The ledger: every valid event with its outcome, in order of application or by time',
+      description:
+        'Without a time range the ledger is listed in order of application (`seq`). With `since`/`until` it is listed by ' +
+        'event time, with `receivedSince`/`receivedUntil` by the time the processor stored it (ties by `seq`): a list is ' +
+        'ordered by the time it is filtered on, so every page is one index range however old the range, and the two ' +
+        'ranges cannot be combined. Ranges are half-open, [since, until). `order=desc` lists newest first; pages follow ' +
+        '`nextCursor` in either direction without gaps or repeats.',
       query: z.strictObject({
         movementId: uuid.optional(),
         warehouseId: uuid.optional(),
@@ -90,27 +97,43 @@ export function eventsRouter(deps: ApiDeps): ResourceRouter {
         event: z.enum(['arrival', 'departure']).optional(),
         outcome: eventOutcome.optional(),
         rejectReason: rejectReason.optional().describe('Only events rejected for this reason.'),
+        since: instantParam.optional().describe('Events whose event time (data.timestamp) is at or after this instant; lists by event time.'),
+        until: instantParam.optional().describe('Events whose event time is before this instant; lists by event time.'),
+        receivedSince: instantParam.optional().describe('Events the processor stored at or after this instant; lists by that time.'),
+        receivedUntil: instantParam.optional().describe('Events the processor stored before this instant; lists by that time.'),
+        order: orderParam.default('asc'),
         ...pageQuery,
       }),
       responses: {
-        200: { description: 'A page of ledger rows, by seq.', schema: pageOf(eventSchema), name: 'EventPage' },
-        400: { description: 'A parameter is invalid; `invalidParams` names it.' },
+        200: { description: 'A page of ledger rows.', schema: pageOf(eventSchema), name: 'EventPage' },
+        400: { description: 'A parameter is invalid, or two time ranges were combined; `invalidParams` names it.' },
       },
     },
     async (ctx, { query }) => {
-      const after = query.cursor ? decodeCursor(query.cursor, CURSOR, 1, isBigintId)[0] : undefined;
-      const where: Prisma.EventWhereInput = {
+      const eventTime = timeRange(query.since, query.until, 'since');
+      const receivedAt = timeRange(query.receivedSince, query.receivedUntil, 'receivedSince');
+      if (eventTime && receivedAt) {
+        throw badRequest([{ in: 'query', name: 'receivedSince', reason: 'cannot be combined with since/until: a list is ordered by the one time it is filtered on' }]);
+      }
+      const order: EventOrder = eventTime ? 'eventTime' : receivedAt ? 'receivedAt' : 'seq';
+      const list = cursorList(CURSOR, order === 'seq' ? undefined : order, query.order);
+      const after = query.cursor ? BigInt(decodeCursor(query.cursor, list, 1, isBigintId)[0]!) : undefined;
+      if (query.rejectReason && query.outcome === 'applied') {
+        ctx.body = { items: [], nextCursor: null }; // a contradiction: nothing matches
+        return;
+      }
+      const filters: EventFilters = {
         movementId: query.movementId,
         warehouseId: query.warehouseId,
         productId: query.productId,
         event: query.event,
         outcome: query.rejectReason ? 'rejected' : query.outcome,
         rejectReason: query.rejectReason,
-        ...(after ? { seq: { gt: BigInt(after) } } : {}),
+        eventTime,
+        receivedAt,
       };
-      if (query.rejectReason && query.outcome === 'applied') where.seq = { lt: 0n }; // contradiction: nothing matches
-      const rows = await deps.db.event.findMany({ where, orderBy: { seq: 'asc' }, take: query.limit + 1 });
-      const { page, nextCursor } = keysetPage(rows, query.limit, CURSOR, (row) => [row.seq.toString()]);
+      const rows = await readEvents(deps.db, filters, order, query.order, after, query.limit + 1);
+      const { page, nextCursor } = keysetPage(rows, query.limit, list, (row) => [row.seq.toString()]);
       ctx.body = { items: page.map(eventBody), nextCursor };
     },
   );

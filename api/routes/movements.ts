@@ -1,18 +1,21 @@
 import { z } from 'zod';
 import { ReadCache } from '../cache.js';
-import { decodeCursor, isUuid, keysetPage } from '../cursor.js';
+import { decodeCursor, isIsoInstant, isUuid, keysetPage } from '../cursor.js';
 import type { ApiDeps } from '../deps.js';
-import type { Movement, Prisma } from '../generated/prisma/client.js';
+import type { Movement } from '../generated/prisma/client.js';
 import { ResourceRouter } from '../openapi/route.js';
-import { badRequest, notFound } from '../problem.js';
+import { notFound } from '../problem.js';
 import { instantParam, pageOf, pageQuery, uuid } from '../schemas/common.js';
 import { movementSchema, movementState } from '../schemas/resources.js';
 import { movementBody } from '../serialize.js';
+import { timeRange } from '../time-range.js';
+import { readMovements } from './movements-query.js';
 
 /** Movements: the departure and arrival of one movement id, joined; one, or a filtered list. */
 
 const TAG = 'movements';
 const CURSOR = 'movements';
+const TIME_CURSOR = 'movements:movedAt';
 
 /** The ledger outcome of each side's message: why stock did or did not move. */
 async function withOutcomes(deps: ApiDeps, rows: Movement[]) {
@@ -22,31 +25,6 @@ async function withOutcomes(deps: ApiDeps, rows: Movement[]) {
     : [];
   const outcomes = new Map(events.map((e) => [e.messageId, { outcome: e.outcome, rejectReason: e.rejectReason }]));
   return rows.map((row) => movementBody(row, outcomes));
-}
-
-function stateFilter(state: z.output<typeof movementState> | undefined): Prisma.MovementWhereInput {
-  switch (state) {
-    case 'in_transit':
-      return { departureMessageId: { not: null }, arrivalMessageId: null };
-    case 'arrived':
-      return { departureMessageId: null, arrivalMessageId: { not: null } };
-    case 'completed':
-      return { departureMessageId: { not: null }, arrivalMessageId: { not: null } };
-    default:
-      return {};
-  }
-}
-
-/**
- * A movement's time is its departure, or its arrival when no departure is known. The range is
- * half-open, [since, until), so consecutive windows never count a movement twice.
- */
-function timeFilter(since: string | undefined, until: string | undefined): Prisma.MovementWhereInput {
-  if (!since && !until) return {};
-  const range: Prisma.DateTimeNullableFilter = {};
-  if (since) range.gte = new Date(since);
-  if (until) range.lt = new Date(until);
-  return { OR: [{ departedAt: range }, { departedAt: null, arrivedAt: range }] };
 }
 
 export function movementsRouter(deps: ApiDeps): ResourceRouter {
@@ -90,6 +68,9 @@ export function movementsRouter(deps: ApiDeps): ResourceRouter {
       operationId: 'listMovements',
       tag: TAG,
       summary: 'Movements filtered by warehouse (either side), product, state and time',
+      description:
+        'Listed by movement id; with `since`/`until` by the movement\'s time (its departure, else its arrival), then id. ' +
+        'The range is half-open, [since, until).',
       query: z.strictObject({
         warehouseId: uuid.optional().describe('Movements that left or reached this warehouse.'),
         productId: uuid.optional(),
@@ -99,26 +80,17 @@ export function movementsRouter(deps: ApiDeps): ResourceRouter {
         ...pageQuery,
       }),
       responses: {
-        200: { description: 'A page of movements, by movement id.', schema: pageOf(movementSchema), name: 'MovementPage' },
+        200: { description: 'A page of movements, by movement id (by time with a time range).', schema: pageOf(movementSchema), name: 'MovementPage' },
         400: { description: 'A parameter is invalid; `invalidParams` names it.' },
       },
     },
     async (ctx, { query }) => {
-      if (query.since && query.until && Date.parse(query.since) > Date.parse(query.until)) {
-        throw badRequest([{ in: 'query', name: 'since', reason: 'must not be after until' }]);
-      }
-      const after = query.cursor ? decodeCursor(query.cursor, CURSOR, 1, isUuid)[0] : undefined;
-      const where: Prisma.MovementWhereInput = {
-        AND: [
-          query.warehouseId ? { OR: [{ sourceWarehouseId: query.warehouseId }, { destinationWarehouseId: query.warehouseId }] } : {},
-          query.productId ? { productId: query.productId } : {},
-          stateFilter(query.state),
-          timeFilter(query.since, query.until),
-          after ? { movementId: { gt: after } } : {},
-        ],
-      };
-      const rows = await deps.db.movement.findMany({ where, orderBy: { movementId: 'asc' }, take: query.limit + 1 });
-      const { page, nextCursor } = keysetPage(rows, query.limit, CURSOR, (row) => [row.movementId]);
+      const movedAt = timeRange(query.since, query.until, 'since');
+      const list = movedAt ? TIME_CURSOR : CURSOR;
+      const after = query.cursor ? decodeCursor(query.cursor, list, movedAt ? 2 : 1, movedAt ? [isIsoInstant, isUuid] : isUuid) : undefined;
+      const filters = { warehouseId: query.warehouseId, productId: query.productId, state: query.state, movedAt };
+      const rows = await readMovements(deps.db, filters, after, query.limit + 1);
+      const { page, nextCursor } = keysetPage(rows, query.limit, list, (row) => (movedAt ? [row.movedAt!.toISOString(), row.movementId] : [row.movementId]));
       ctx.body = { items: await withOutcomes(deps, page), nextCursor };
     },
   );

@@ -1,14 +1,15 @@
 import { PassThrough } from 'node:stream';
 import { z } from 'zod';
-import { decodeCursor, isBigintId, keysetPage } from '../cursor.js';
+import { cursorList, decodeCursor, isBigintId, keysetPage } from '../cursor.js';
 import type { ApiDeps } from '../deps.js';
-import type { Prisma } from '../generated/prisma/client.js';
 import { ResourceRouter } from '../openapi/route.js';
 import { badRequest, ProblemError, RETRY_AFTER_SECONDS } from '../problem.js';
 import type { RefusedReason } from '../status-hub.js';
-import { pageOf, pageQuery, uuid } from '../schemas/common.js';
+import { instantParam, orderParam, pageOf, pageQuery, uuid } from '../schemas/common.js';
 import { statusChangeSchema, stockStatus } from '../schemas/resources.js';
 import { statusChangeBody } from '../serialize.js';
+import { timeRange } from '../time-range.js';
+import { readStatusChanges } from './status-changes-query.js';
 
 /** The status-change log, and its live Server-Sent Events stream. */
 
@@ -29,30 +30,30 @@ export function statusChangesRouter(deps: ApiDeps): ResourceRouter {
       path: '/api/status-changes',
       operationId: 'listStatusChanges',
       tag: TAG,
-      summary: 'The log of stock status changes, in commit order',
+      summary: 'The log of stock status changes, in commit order or by time',
+      description:
+        'In commit order (`id`, the live stream\'s event id) without a time range; with `since`/`until` (half-open, on ' +
+        'the time the change was committed) by that time, then id. `order=desc` lists newest first.',
       query: z.strictObject({
         warehouseId: uuid.optional(),
         productId: uuid.optional(),
         status: stockStatus.optional().describe('Only changes to this status.'),
-        order: z.enum(['asc', 'desc']).default('asc').describe('`asc`: oldest first; `desc`: newest first (the latest changes in one request).'),
+        since: instantParam.optional().describe('Changes logged at or after this instant; lists by that time.'),
+        until: instantParam.optional().describe('Changes logged before this instant; lists by that time.'),
+        order: orderParam.default('asc').describe('`asc`: oldest first; `desc`: newest first (the latest changes in one request).'),
         ...pageQuery,
       }),
       responses: {
-        200: { description: 'A page of status changes, by id.', schema: pageOf(statusChangeSchema), name: 'StatusChangePage' },
+        200: { description: 'A page of status changes.', schema: pageOf(statusChangeSchema), name: 'StatusChangePage' },
         400: { description: 'A parameter is invalid; `invalidParams` names it.' },
       },
     },
     async (ctx, { query }) => {
-      // A cursor carries its direction (a separate list name), so it cannot be replayed the other way.
-      const list = query.order === 'desc' ? `${CURSOR}:desc` : CURSOR;
-      const after = query.cursor ? decodeCursor(query.cursor, list, 1, isBigintId)[0] : undefined;
-      const where: Prisma.StatusChangeWhereInput = {
-        warehouseId: query.warehouseId,
-        productId: query.productId,
-        status: query.status,
-        ...(after ? { id: query.order === 'desc' ? { lt: BigInt(after) } : { gt: BigInt(after) } } : {}),
-      };
-      const rows = await deps.db.statusChange.findMany({ where, orderBy: { id: query.order }, take: query.limit + 1 });
+      const changedAt = timeRange(query.since, query.until, 'since');
+      const list = cursorList(CURSOR, changedAt ? 'changedAt' : undefined, query.order);
+      const after = query.cursor ? BigInt(decodeCursor(query.cursor, list, 1, isBigintId)[0]!) : undefined;
+      const filters = { warehouseId: query.warehouseId, productId: query.productId, status: query.status, changedAt };
+      const rows = await readStatusChanges(deps.db, filters, query.order, after, query.limit + 1);
       const { page, nextCursor } = keysetPage(rows, query.limit, list, (row) => [row.id.toString()]);
       ctx.body = { items: page.map(statusChangeBody), nextCursor };
     },

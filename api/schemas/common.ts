@@ -64,3 +64,6 @@ export const problemSchema = z
   .describe('Problem details (RFC 9457), served as application/problem+json.');
 
 export const isoInstant = z.iso.datetime();
+
+/** Direction of a list: `asc` oldest first, `desc` newest first. */
+export const orderParam = z.enum(['asc', 'desc'], { error: 'must be asc or desc' }).describe('`asc`: oldest first; `desc`: newest first.');

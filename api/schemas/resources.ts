@@ -88,6 +88,10 @@ export const eventSchema = z.object({
   receivedAt: isoInstant,
 });
 
+export const historyItemSchema = eventSchema
+  .pick({ seq: true, messageId: true, movementId: true, event: true, quantity: true, eventTime: true, receivedAt: true, outcome: true, rejectReason: true, stockAfter: true })
+  .describe('One ledger row of a (warehouse, product): the event, its outcome and the stock right after it.');
+
 export const deadLetterSchema = z.object({
   id: z.number().int(),
   topic: z.string(),
