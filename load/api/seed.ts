@@ -34,16 +34,16 @@ export interface SampleIds {
   warehouses: string[];
 }
 
-/** Ids that exist, sampled at random from the database. */
-export async function sampleIds(databaseUrl: string, size = 2000): Promise<SampleIds> {
+/**
+ * Ids that exist, sampled at random from the database (a sort by random(): a full read of each
+ * table, a few seconds for millions of rows, once per run).
+ */
+export async function sampleIds(databaseUrl: string, size = 20_000): Promise<SampleIds> {
   const client = new pg.Client({ connectionString: databaseUrl, application_name: 'load-sample' });
   await client.connect();
   try {
-    const stock = await client.query<{ warehouse_id: string; product_id: string }>(
-      'SELECT warehouse_id, product_id FROM stock TABLESAMPLE SYSTEM (50) LIMIT $1',
-      [size],
-    );
-    const movements = await client.query<{ movement_id: string }>('SELECT movement_id FROM movements TABLESAMPLE SYSTEM (50) LIMIT $1', [size]);
+    const stock = await client.query<{ warehouse_id: string; product_id: string }>('SELECT warehouse_id, product_id FROM stock ORDER BY random() LIMIT $1', [size]);
+    const movements = await client.query<{ movement_id: string }>('SELECT movement_id FROM movements ORDER BY random() LIMIT $1', [size]);
     const warehouses = await client.query<{ warehouse_id: string }>('SELECT DISTINCT warehouse_id FROM stock');
     return {
       stock: stock.rows.map((r) => ({ warehouseId: r.warehouse_id, productId: r.product_id })),
