@@ -33,7 +33,7 @@ export function createApiMetrics(registry: Registry = createRegistry('api')) {
     }),
     prismaQueryDuration: new Histogram({
       name: 'wsm_api_prisma_query_duration_seconds',
-      help: 'Time of one Prisma Client operation, by model and operation ($queryRaw counts as model "raw").',
+      help: 'Time of one Prisma Client operation, by model and operation (raw SQL by the model it reads and its name, e.g. Stock readStockRows).',
       labelNames: ['model', 'operation'] as const,
       buckets: DATABASE_SECONDS_BUCKETS,
       registers,
