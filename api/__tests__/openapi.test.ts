@@ -80,7 +80,7 @@ describe('system routes', () => {
     const series = (name: string) => text.split('\n').filter((line) => line.startsWith(`${name}{`));
     expect(series('wsm_api_http_requests_total')).toContainEqual(expect.stringContaining('route="/api/movements/:movementId",method="GET",status="404"'));
     expect(series('wsm_api_http_requests_total')).toContainEqual(expect.stringContaining('route="unmatched",method="GET",status="404"'));
-    expect(series('wsm_api_prisma_query_duration_seconds_count')).toContainEqual(expect.stringContaining('model="Movement",operation="findUnique"'));
+    expect(series('wsm_api_prisma_query_duration_seconds_count')).toContainEqual(expect.stringContaining('model="Movement",operation="readMovementsById"'));
     expect(series('wsm_api_cache_requests_total')).toContainEqual(expect.stringContaining('cache="movement",result="miss"'));
   });
 });

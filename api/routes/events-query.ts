@@ -1,4 +1,4 @@
-import type { Database } from '../db.js';
+import { namedQuery, type Database } from '../db.js';
 import type { Event } from '../generated/prisma/client.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { afterTimeAndId, keysetSql, type Direction } from '../keyset-sql.js';
@@ -97,5 +97,5 @@ export async function readEvents(db: Database, filters: EventFilters, order: Eve
     fence: needsFence(filters, order),
     take,
   });
-  return db.$queryRaw<Event[]>(sql);
+  return db.$queryRaw<Event[]>(namedQuery('Event', 'listEvents', sql));
 }

@@ -1,15 +1,16 @@
 import { z } from 'zod';
+import { BatchLoader } from '../batch-loader.js';
 import { ReadCache } from '../cache.js';
 import { decodeCursor, isIsoInstant, isUuid, keysetPage } from '../cursor.js';
 import type { ApiDeps } from '../deps.js';
-import type { Movement } from '../generated/prisma/client.js';
+import type { Event, Movement } from '../generated/prisma/client.js';
 import { ResourceRouter } from '../openapi/route.js';
 import { notFound } from '../problem.js';
 import { instantParam, pageOf, pageQuery, uuid } from '../schemas/common.js';
 import { movementSchema, movementState } from '../schemas/resources.js';
 import { movementBody } from '../serialize.js';
 import { timeRange } from '../time-range.js';
-import { readMovements } from './movements-query.js';
+import { readMovements, readMovementsById } from './movements-query.js';
 
 /** Movements: the departure and arrival of one movement id, joined; one, or a filtered list. */
 
@@ -29,6 +30,7 @@ async function withOutcomes(deps: ApiDeps, rows: Movement[]) {
 
 export function movementsRouter(deps: ApiDeps): ResourceRouter {
   const cache = new ReadCache<z.output<typeof movementSchema> | null>('movement', deps.cacheTtlMs, deps.metrics);
+  const movements = new BatchLoader((ids: string[]) => readMovementsById(deps.db, ids), (id) => id);
   const resource = new ResourceRouter();
 
   resource.add(
@@ -53,8 +55,12 @@ export function movementsRouter(deps: ApiDeps): ResourceRouter {
     async (ctx, { params }) => {
       const movementId = params.movementId.toLowerCase();
       const body = await cache.get(movementId, async () => {
-        const row = await deps.db.movement.findUnique({ where: { movementId } });
-        return row ? ((await withOutcomes(deps, [row]))[0] ?? null) : null;
+        const row = await movements.load(movementId);
+        if (!row) return null;
+        const outcomes = new Map<string, { outcome: Event['outcome']; rejectReason: Event['rejectReason'] }>();
+        if (row.departureMessageId && row.departureOutcome) outcomes.set(row.departureMessageId, { outcome: row.departureOutcome, rejectReason: row.departureRejectReason });
+        if (row.arrivalMessageId && row.arrivalOutcome) outcomes.set(row.arrivalMessageId, { outcome: row.arrivalOutcome, rejectReason: row.arrivalRejectReason });
+        return movementBody(row, outcomes);
       });
       if (!body) throw notFound(`movement ${movementId} has no processed event`);
       ctx.body = body;

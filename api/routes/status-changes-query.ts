@@ -1,4 +1,4 @@
-import type { Database } from '../db.js';
+import { namedQuery, type Database } from '../db.js';
 import type { StatusChange, StockStatus } from '../generated/prisma/client.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { afterTimeAndId, keysetSql, type Direction } from '../keyset-sql.js';
@@ -44,5 +44,5 @@ export async function readStatusChanges(db: Database, filters: StatusChangeFilte
     fence: paths.length > 1 || (paths.length === 1 && !ordered),
     take,
   });
-  return db.$queryRaw<StatusChange[]>(sql);
+  return db.$queryRaw<StatusChange[]>(namedQuery('StatusChange', 'listStatusChanges', sql));
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { cursorList, decodeCursor, isBigintId, isUuid, keysetPage } from '../cursor.js';
+import { BatchLoader } from '../batch-loader.js';
 import { ReadCache } from '../cache.js';
 import type { ApiDeps } from '../deps.js';
 import { ResourceRouter } from '../openapi/route.js';
@@ -9,7 +10,7 @@ import { historyItemSchema, productWarehousesSchema, stockSchema, stockStatus } 
 import { historyItemBody, stockBody, unseenStockBody } from '../serialize.js';
 import { timeRange } from '../time-range.js';
 import { readEvents } from './events-query.js';
-import { readStock, readStockAsOf, type StockFilters } from './stock-query.js';
+import { readStock, readStockAsOf, readStockRows, stockKeyOf, type StockFilters, type StockKey } from './stock-query.js';
 
 /** Stock: one (warehouse, product) now or as of an instant, its history, a warehouse's products, a product's warehouses, all rows. */
 
@@ -42,6 +43,7 @@ function checkQuantityRange(min: number | undefined, max: number | undefined): v
 
 export function stockRouter(deps: ApiDeps): ResourceRouter {
   const cache = new ReadCache<z.output<typeof stockSchema>>('stock', deps.cacheTtlMs, deps.metrics);
+  const rows = new BatchLoader((keys: StockKey[]) => readStockRows(deps.db, keys), stockKeyOf);
   const resource = new ResourceRouter();
 
   resource.add(
@@ -69,7 +71,7 @@ export function stockRouter(deps: ApiDeps): ResourceRouter {
         return;
       }
       ctx.body = await cache.get(`${warehouseId}/${productId}`, async () => {
-        const row = await deps.db.stock.findUnique({ where: { warehouseId_productId: { warehouseId, productId } } });
+        const row = await rows.load({ warehouseId, productId });
         return row ? stockBody(row) : unseenStockBody(warehouseId, productId);
       });
     },
