@@ -29,7 +29,8 @@ async function withOutcomes(deps: ApiDeps, rows: Movement[]) {
 }
 
 export function movementsRouter(deps: ApiDeps): ResourceRouter {
-  const cache = new ReadCache<z.output<typeof movementSchema> | null>('movement', deps.cacheTtlMs, deps.metrics);
+  // Cached as JSON text (null: unknown movement): a hit then costs no serialisation (api/cache.ts).
+  const cache = new ReadCache<string | null>('movement', deps.cacheTtlMs, deps.metrics);
   const movements = new BatchLoader((ids: string[]) => readMovementsById(deps.db, ids), (id) => id);
   const resource = new ResourceRouter();
 
@@ -60,9 +61,10 @@ export function movementsRouter(deps: ApiDeps): ResourceRouter {
         const outcomes = new Map<string, { outcome: Event['outcome']; rejectReason: Event['rejectReason'] }>();
         if (row.departureMessageId && row.departureOutcome) outcomes.set(row.departureMessageId, { outcome: row.departureOutcome, rejectReason: row.departureRejectReason });
         if (row.arrivalMessageId && row.arrivalOutcome) outcomes.set(row.arrivalMessageId, { outcome: row.arrivalOutcome, rejectReason: row.arrivalRejectReason });
-        return movementBody(row, outcomes);
+        return JSON.stringify(movementBody(row, outcomes));
       });
-      if (!body) throw notFound(`movement ${movementId} has no processed event`);
+      if (body === null) throw notFound(`movement ${movementId} has no processed event`);
+      ctx.type = 'application/json';
       ctx.body = body;
     },
   );

@@ -42,7 +42,8 @@ function checkQuantityRange(min: number | undefined, max: number | undefined): v
 }
 
 export function stockRouter(deps: ApiDeps): ResourceRouter {
-  const cache = new ReadCache<z.output<typeof stockSchema>>('stock', deps.cacheTtlMs, deps.metrics);
+  // Cached as JSON text: a hit then costs no serialisation (api/cache.ts).
+  const cache = new ReadCache<string>('stock', deps.cacheTtlMs, deps.metrics);
   const rows = new BatchLoader((keys: StockKey[]) => readStockRows(deps.db, keys), stockKeyOf);
   const resource = new ResourceRouter();
 
@@ -70,10 +71,12 @@ export function stockRouter(deps: ApiDeps): ResourceRouter {
         ctx.body = (await readStockAsOf(deps.db, warehouseId, productId, query.asOf)) ?? unseenStockBody(warehouseId, productId);
         return;
       }
-      ctx.body = await cache.get(`${warehouseId}/${productId}`, async () => {
+      const json = await cache.get(`${warehouseId}/${productId}`, async () => {
         const row = await rows.load({ warehouseId, productId });
-        return row ? stockBody(row) : unseenStockBody(warehouseId, productId);
+        return JSON.stringify(row ? stockBody(row) : unseenStockBody(warehouseId, productId));
       });
+      ctx.type = 'application/json';
+      ctx.body = json;
     },
   );
 
