@@ -16,10 +16,12 @@
 -- instant) has no index of its own: an index led by two random UUIDs is the dearest kind to
 -- maintain, and the API reads a pair's rows through the smaller of its product's and its
 -- warehouse's ledger (events_product_seq_idx, events_warehouse_seq_idx).
--- Measured (20k-row inserts in message-id order, as apply_batch writes, into copies of `events`
--- holding 500k rows, 12 alternating rounds, one run): the init migration's six indexes 408 ms
--- per batch; + events_event_time_idx 1.16x, + events_received_idx 1.13x, both 1.28x. The ledger
--- insert is about a quarter of a merge (make profile-merge), so about 7% more merge time.
+-- Measured with `npx tsx load/bench/ledger-index-cost.ts` (20k-row inserts in message-id order,
+-- as apply_batch writes, into copies of `events` holding 500k rows, durable PostgreSQL, 12
+-- rotating rounds, one run, machine shared): the init migration's six indexes 660 ms per batch;
+-- + events_event_time_idx 1.19x, + events_received_idx 1.20x, both 1.37x. The ledger insert is
+-- about a quarter of a merge (make profile-merge: 317 of 1,255 ms), so about 9% more merge time,
+-- which issue 11 weighs against throughput.
 
 -- GET /api/events?since=&until= (event time), in event-time order.
 CREATE INDEX events_event_time_idx ON events (event_time, seq);
