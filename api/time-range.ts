@@ -1,5 +1,10 @@
 import { badRequest } from './problem.js';
-import type { TimeRange } from './routes/events-query.js';
+
+/** A half-open range [since, until) of ISO instants; either end optional. */
+export interface TimeRange {
+  since?: string | undefined;
+  until?: string | undefined;
+}
 
 /**
  * The half-open range [since, until) of a list's time filter, or undefined when neither is given.

@@ -2,6 +2,7 @@ import { namedQuery, type Database } from '../db.js';
 import type { Event } from '../generated/prisma/client.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { afterTimeAndId, keysetSql, type Direction } from '../keyset-sql.js';
+import type { TimeRange } from '../time-range.js';
 
 /**
  * The ledger pages behind GET /api/events and GET .../history. The access paths (indexes of the
@@ -26,12 +27,6 @@ import { afterTimeAndId, keysetSql, type Direction } from '../keyset-sql.js';
  */
 
 export type EventOrder = 'seq' | 'eventTime' | 'receivedAt';
-
-/** A half-open range [since, until) of ISO instants; either end optional. */
-export interface TimeRange {
-  since?: string | undefined;
-  until?: string | undefined;
-}
 
 export interface EventFilters {
   movementId?: string | undefined;

@@ -4,7 +4,8 @@ import type { Event, Movement } from '../generated/prisma/client.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { keysetSql } from '../keyset-sql.js';
 import type { movementState } from '../schemas/resources.js';
-import { timeConditions, type TimeRange } from './events-query.js';
+import type { TimeRange } from '../time-range.js';
+import { timeConditions } from './events-query.js';
 
 /**
  * Pages of movements: by movement id, or with a time range by `moved_at` (departure time, else

@@ -2,7 +2,8 @@ import { namedQuery, type Database } from '../db.js';
 import type { StatusChange, StockStatus } from '../generated/prisma/client.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { afterTimeAndId, keysetSql, type Direction } from '../keyset-sql.js';
-import { timeConditions, type TimeRange } from './events-query.js';
+import type { TimeRange } from '../time-range.js';
+import { timeConditions } from './events-query.js';
 
 /**
  * The status-change log's pages: by id (commit order) without a time range, by changed_at then id

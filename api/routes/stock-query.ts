@@ -88,7 +88,7 @@ export const stockKeyOf = (key: StockKey): string => `${key.warehouseId}/${key.p
 /**
  * Stock rows by key, the API's hottest read, for api/batch-loader.ts: one statement for every row
  * asked for in one turn of the event loop (an index lookup per key, joined to the arrays), through
- * Prisma's `$queryRaw`. Measured in one run each (.dev A/B: the API before and after, and the bare
+ * Prisma's `$queryRaw`. Measured in one run each (an A/B run: the API before and after, and the bare
  * server, alternating 5 s rounds at 50 connections on uniform keys over 55k rows, cache off, the
  * machine shared with other work):
  * - findUnique -> `$queryRaw` with named prepared statements (api/db.ts): 1,466 -> 2,539 req/s
