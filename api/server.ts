@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { brokerList, ConfigError, loadConfig } from '../lib/config.js';
 import type { RdKafka } from '../lib/kafka/client.js';
 import { KafkaProducer } from '../lib/kafka/producer.js';
@@ -52,7 +53,8 @@ async function main(): Promise<void> {
       resolve();
     });
   });
-  log.info({ port: config.API_PORT, cacheTtlMs: config.API_CACHE_TTL_MS, writes: Boolean(publisher) }, 'API listening');
+  // The bound port, also when API_PORT is 0 (any free port): tests and `make dev` read `httpPort`.
+  log.info({ httpPort: (server.address() as AddressInfo).port, cacheTtlMs: config.API_CACHE_TTL_MS, writes: Boolean(publisher) }, 'API listening');
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -5,7 +5,8 @@ import { z } from 'zod';
  * service with a message that names the variable, what it holds and what it should hold.
  */
 
-const port = z.coerce.number().int().min(1).max(65535);
+/** A TCP port to listen on; 0 binds any free port, which the service logs in its `httpPort` field. */
+const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'a Kafka topic name ([a-zA-Z0-9._-], at most 249 characters)');
 
@@ -23,6 +24,13 @@ export const configSchema = z.object({
   KAFKA_DLQ_TOPIC: topicName.default('warehouse.movements.dlq'),
   KAFKA_NOTIFY_TOPIC: topicName.default('warehouse.stock.events'),
   KAFKA_GROUP_ID: z.string().min(1).default('warehouse-processor'),
+  /**
+   * How long the group waits for a silent member before giving its partitions to others
+   * (librdkafka session.timeout.ms). A broker refuses values below its
+   * group.min.session.timeout.ms (6 s by default); the tests lower it on the mock cluster, where a
+   * SIGKILLed instance otherwise holds its partitions for the full 10 s.
+   */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(10_000),
   /**
    * Flush a batch at this many records. 10k: in the `make bench` sweep (load/results/bench.md)
    * 10k and 50k sustained the same rate, 2k about 20% less; 10k keeps flushes near 1 s (p50) and

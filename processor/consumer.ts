@@ -15,6 +15,8 @@ export interface ConsumerOptions {
   groupId: string;
   topic: string;
   clientId: string;
+  /** librdkafka session.timeout.ms: how long the group waits for a silent member (KAFKA_SESSION_TIMEOUT_MS). */
+  sessionTimeoutMs: number;
   /** Where each newly assigned partition starts: the database's stored offsets. */
   startOffsets(partitions: number[]): Promise<Map<number, number>>;
   /** Called when partitions are revoked; the assignment is released when it resolves. */
@@ -70,8 +72,9 @@ export class Consumer {
         // A flush that waits minutes for a recovering database must not cost the assignment: the
         // runner keeps polling while paused, and this is the upper bound between polls.
         'max.poll.interval.ms': 300_000,
-        'session.timeout.ms': 10_000,
-        'heartbeat.interval.ms': 1000,
+        'session.timeout.ms': options.sessionTimeoutMs,
+        // At least three heartbeats per session, as librdkafka's documentation recommends.
+        'heartbeat.interval.ms': Math.min(1000, Math.floor(options.sessionTimeoutMs / 3)),
       },
       { 'auto.offset.reset': 'earliest' },
     );

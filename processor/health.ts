@@ -1,4 +1,5 @@
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { createLogger } from '../lib/log.js';
 
@@ -11,7 +12,9 @@ export interface HealthChecks {
 
 /**
  * The processor's HTTP endpoints on PROCESSOR_PORT: `/health` (the process is alive), `/ready`
- * (group joined, database reachable; 503 otherwise), `/metrics` (Prometheus text format).
+ * (group joined, database reachable; 503 otherwise), `/metrics` (Prometheus text format). Port 0
+ * binds any free port; the bound one is logged in the `httpPort` field, where tests and `make dev`
+ * read it (no probe-then-bind race).
  */
 export function startHealthServer(port: number, registry: Registry, checks: HealthChecks): Promise<http.Server> {
   const server = http.createServer((request, response) => {
@@ -31,7 +34,10 @@ export function startHealthServer(port: number, registry: Registry, checks: Heal
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(error.code === 'EADDRINUSE' ? new Error(`PROCESSOR_PORT ${port} is already in use`) : error),
     );
-    server.listen(port, () => resolve(server));
+    server.listen(port, () => {
+      log.info({ httpPort: (server.address() as AddressInfo).port }, 'listening');
+      resolve(server);
+    });
   });
 }
 

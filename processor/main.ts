@@ -92,6 +92,7 @@ async function main(): Promise<void> {
     groupId: config.KAFKA_GROUP_ID,
     topic: config.KAFKA_TOPIC,
     clientId,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     startOffsets: (partitions) => withRetries('read stored offsets', () => readStoredOffsets(pool, config.KAFKA_GROUP_ID, config.KAFKA_TOPIC, partitions), shutdown.signal),
     onRevoke: () => batcher.flushNow('revoke'),
     onLag: (partition, lag) => metrics.consumerLag.set({ topic: config.KAFKA_TOPIC, partition: String(partition) }, lag),
