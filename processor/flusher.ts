@@ -40,7 +40,11 @@ export class Flusher {
   async flush(batch: Batch, reason: FlushReason): Promise<FlushOutcome> {
     await this.retrying('publish dead letters', () => publishDeadLetters(this.deps.producer, this.deps.deadLetterTopic, batch.deadLetters()));
     const outcome = await this.write(batch);
-    if (outcome === 'committed') this.deps.metrics.batches.inc({ reason });
+    if (outcome === 'committed') {
+      this.deps.metrics.batches.inc({ reason });
+      // The tests read this line to tell a revoke or shutdown flush from a size or time one.
+      log.debug({ reason, records: batch.size, ranges: batch.partitionRanges }, 'batch flushed');
+    }
     return outcome;
   }
 
