@@ -57,26 +57,48 @@ const PASSWORD = 'postgres';
 const SERVER_FLAGS = ['-c', 'shared_buffers=1GB', '-c', 'max_wal_size=4GB', '-c', 'work_mem=64MB', '-c', 'max_connections=200'];
 const EPHEMERAL_FLAGS = ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'];
 
+/**
+ * Attempts at a free port when none is given. PostgreSQL cannot bind port 0 and report it, so a
+ * port is probed first; another process (a parallel test run) can take it before PostgreSQL binds
+ * it, and then the next attempt takes another.
+ */
+const FREE_PORT_ATTEMPTS = 5;
+
 /** Starts PostgreSQL and waits until it accepts connections. */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
-  const port = options.port && options.port > 0 ? options.port : await freePort();
   if (!options.keep) await rm(options.dataDir, { recursive: true, force: true });
   await mkdir(options.dataDir, { recursive: true });
-  const server = new EmbeddedPostgres({
-    databaseDir: options.dataDir,
-    port,
-    user: USER,
-    password: PASSWORD,
-    persistent: true,
-    // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: options.ephemeral ? [...SERVER_FLAGS, ...EPHEMERAL_FLAGS] : SERVER_FLAGS,
-    onLog: (message) => log.debug({ port }, String(message).trim()),
-    onError: (message) => log.debug({ port }, String(message).trim()),
-  });
-  const alreadyInitialised = options.keep && (await isInitialised(options.dataDir));
-  if (!alreadyInitialised) await server.initialise();
-  await server.start();
+  const fixedPort = options.port !== undefined && options.port > 0;
+  let initialised = options.keep === true && (await isInitialised(options.dataDir));
+  let server: InstanceType<typeof EmbeddedPostgres>;
+  let port: number;
+  for (let attempt = 1; ; attempt++) {
+    port = fixedPort ? options.port! : await freePort();
+    server = new EmbeddedPostgres({
+      databaseDir: options.dataDir,
+      port,
+      user: USER,
+      password: PASSWORD,
+      persistent: true,
+      // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
+      createPostgresUser: process.getuid?.() === 0,
+      postgresFlags: options.ephemeral ? [...SERVER_FLAGS, ...EPHEMERAL_FLAGS] : SERVER_FLAGS,
+      onLog: (message) => log.debug({ port }, String(message).trim()),
+      onError: (message) => log.debug({ port }, String(message).trim()),
+    });
+    if (!initialised) {
+      await server.initialise();
+      initialised = true;
+    }
+    try {
+      await server.start();
+      break;
+    } catch (error) {
+      // The package rejects with nothing when the server exits while starting (a taken port).
+      if (fixedPort || attempt >= FREE_PORT_ATTEMPTS) throw error instanceof Error ? error : new Error(`PostgreSQL did not start on port ${port}`);
+      log.warn({ port, attempt }, 'PostgreSQL did not start on the probed port; trying another');
+    }
+  }
 
   const urlFor = (name: string): string => `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${name}`;
   const adminUrl = urlFor('postgres');

@@ -1,13 +1,19 @@
 import { KAFKA_CLOSE_BUDGET_MS } from '../shutdown-budget.js';
 import { asError, baseClientConfig, connectClient, disconnectClient, RdKafka, type KafkaHeaders } from './client.js';
 
+/** Where the broker stored an acknowledged message. */
+export interface DeliveredPosition {
+  partition: number;
+  offset: number;
+}
+
 /**
  * A producer with delivery reports as promises and a bounded local queue: `send` waits while
  * librdkafka's queue is full instead of failing, so a fast caller cannot grow memory without bound.
  */
 export class KafkaProducer {
   private readonly producer: RdKafka.Producer;
-  private readonly pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (position: DeliveredPosition) => void; reject: (error: Error) => void }>();
   private nextId = 0;
   private poller: NodeJS.Timeout | undefined;
   private undeliveredListener: ((error: Error) => void) | undefined;
@@ -39,7 +45,7 @@ export class KafkaProducer {
       if (!waiter) return;
       this.pending.delete(id);
       if (error) waiter.reject(asError(error));
-      else waiter.resolve();
+      else waiter.resolve({ partition: report.partition, offset: report.offset });
     });
   }
 
@@ -54,12 +60,21 @@ export class KafkaProducer {
   }
 
   /**
-   * Queues one message and resolves when the broker acknowledged it. The returned promise of
-   * `enqueue` resolves once the message is in librdkafka's queue; `delivered` when acknowledged.
+   * Queues one message; resolves once it is in librdkafka's queue. `delivered` resolves when the
+   * broker acknowledged it; `position`, at the same moment, with the partition and offset the
+   * broker stored it at.
    */
-  async send(topic: string, value: Buffer | null, key?: string | null, headers?: KafkaHeaders, partition?: number): Promise<{ delivered: Promise<void> }> {
+  async send(
+    topic: string,
+    value: Buffer | null,
+    key?: string | null,
+    headers?: KafkaHeaders,
+    partition?: number,
+  ): Promise<{ delivered: Promise<void>; position: Promise<DeliveredPosition> }> {
     const id = this.nextId++;
-    const delivered = new Promise<void>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    const position = new Promise<DeliveredPosition>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    // A caller that awaits only `delivered` sees the failure there, not as an unhandled rejection.
+    position.catch(() => undefined);
     try {
       await this.produceWhenRoom(() => {
         this.producer.produce(topic, partition ?? null, value, key ?? null, Date.now(), id, headers);
@@ -68,7 +83,7 @@ export class KafkaProducer {
       this.pending.delete(id);
       throw error;
     }
-    return { delivered };
+    return { delivered: position.then(() => undefined), position };
   }
 
   /**

@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { tmpdir } from 'node:os';
 import type { TestProject } from 'vitest/node';
+import pg from 'pg';
 import { migrate } from '../db/migrations.js';
 import { withDatabase } from '../db/url.js';
 import { createDatabase, startEmbeddedPostgres, type RunningPostgres } from '../db/embedded-postgres.js';
@@ -24,14 +26,19 @@ declare module 'vitest' {
   }
 }
 
-export const TEMPLATE_DATABASE = 'wsm_template';
+/**
+ * The migrated template every test database is cloned from, named per run: two runs against one
+ * server (DATABASE_URL) must not drop or migrate each other's template.
+ */
+const TEMPLATE_DATABASE = `wsm_template_${process.pid}_${randomBytes(4).toString('hex')}`;
 
 let postgres: RunningPostgres | undefined;
 const dataDir = path.join(tmpdir(), `wsm-test-pg-${process.pid}`);
 let cluster: MockCluster | undefined;
+let adminUrl: string | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
-  let adminUrl = process.env.DATABASE_URL;
+  adminUrl = process.env.DATABASE_URL;
   if (adminUrl) {
     adminUrl = withDatabase(adminUrl, 'postgres');
   } else {
@@ -51,6 +58,12 @@ export async function setup(project: TestProject): Promise<void> {
 
 export async function teardown(): Promise<void> {
   await cluster?.stop();
+  if (adminUrl && !postgres) {
+    // A server this run did not start outlives it: leave no template behind.
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    await client.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DATABASE} WITH (FORCE)`).finally(() => client.end());
+  }
   if (postgres) {
     await postgres.stop();
     await rm(dataDir, { recursive: true, force: true });
