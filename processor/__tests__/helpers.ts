@@ -1,22 +1,24 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
-import { freePort } from '../../lib/db/embedded-postgres.js';
-import { kafkaBrokers } from '../../lib/testing/kafka.js';
+import { childEnv, startNodeChild, type LogLine, type TestChild } from '../../lib/testing/child.js';
+import { createTopics, kafkaBrokers } from '../../lib/testing/kafka.js';
 
 /** Helpers for processor tests that run the real processor as a child process. */
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/**
+ * The group's session timeout in tests (KAFKA_SESSION_TIMEOUT_MS). A SIGKILLed instance keeps
+ * its partitions in the group until its session expires, and the mock cluster also waits up to
+ * the session timeout for members to rejoin a rebalance: the default 10 s made every restart in
+ * the crash tests cost 15-20 s. Heartbeats come from librdkafka's own thread, so a busy test
+ * machine does not make a live member miss 4 s of them.
+ */
+export const TEST_SESSION_TIMEOUT_MS = 4000;
 
-export interface RunningProcessor {
-  child: ChildProcess;
+/** How long a started processor may take to report its port (tsx compiles on a cold cache). */
+const START_TIMEOUT_MS = 30_000;
+
+export interface RunningProcessor extends TestChild {
+  /** The bound PROCESSOR_PORT (the child binds port 0 and logs it). */
   port: number;
-  /** Everything the process printed, for diagnosing a failure. */
-  output(): string;
-  /** Sends `signal` and resolves with the exit code. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
-  exited: Promise<number | null>;
 }
 
 export interface ProcessorEnv {
@@ -28,37 +30,30 @@ export interface ProcessorEnv {
   [name: string]: string | undefined;
 }
 
-/** Starts `processor/main.ts` against the test's database and the run's mock cluster. */
-export async function startProcessor(env: ProcessorEnv): Promise<RunningProcessor> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'processor/main.ts')], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      KAFKA_BROKERS: kafkaBrokers(),
-      KAFKA_DLQ_TOPIC: `${env.KAFKA_TOPIC}.dlq`,
-      KAFKA_NOTIFY_TOPIC: `${env.KAFKA_TOPIC}.notify`,
-      PROCESSOR_PORT: String(port),
-      LOG_LEVEL: process.env.TEST_PROCESSOR_LOG_LEVEL ?? 'info',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    child,
-    port,
-    output: () => output,
-    exited,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      child.kill(signal);
-      return exited;
-    },
+/**
+ * Starts `processor/main.ts` against the test's database and the run's mock cluster, with an
+ * environment of exactly these settings (lib/testing/child.ts), and waits until it reports its
+ * port. The DLQ and notification topics are `<topic>.dlq` and `<topic>.notify`; the three topics
+ * are created first unless `createTopics` is false.
+ */
+export async function startProcessor(env: ProcessorEnv, options: { createTopics?: boolean } = {}): Promise<RunningProcessor> {
+  const settings = {
+    KAFKA_BROKERS: kafkaBrokers(),
+    KAFKA_DLQ_TOPIC: `${env.KAFKA_TOPIC}.dlq`,
+    KAFKA_NOTIFY_TOPIC: `${env.KAFKA_TOPIC}.notify`,
+    KAFKA_SESSION_TIMEOUT_MS: String(TEST_SESSION_TIMEOUT_MS),
+    PROCESSOR_PORT: '0',
+    LOG_LEVEL: 'info',
+    ...env,
   };
+  if (options.createTopics ?? true) await createTopics(settings.KAFKA_TOPIC, settings.KAFKA_DLQ_TOPIC, settings.KAFKA_NOTIFY_TOPIC);
+  const child = startNodeChild('processor/main.ts', childEnv(settings));
+  try {
+    return Object.assign(child, { port: await child.httpPort(START_TIMEOUT_MS) });
+  } catch (error) {
+    await child.stop('SIGKILL');
+    throw error;
+  }
 }
 
 /** Polls `check` every 100 ms until it returns true, or fails after `timeoutMs` with `describe()`. */
@@ -70,6 +65,15 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, 
   }
 }
 
+/**
+ * A test's timeout from the waits it makes: their sum plus `marginMs` for the steps that do not
+ * wait on a condition (producing, starting children, queries). A test whose timeout is below the
+ * sum of its own waits fails as a timeout of the whole test, with no word on which wait was slow.
+ */
+export function budget(waitsMs: readonly number[], marginMs = 30_000): number {
+  return waitsMs.reduce((sum, wait) => sum + wait, marginMs);
+}
+
 /** Sum of stored next offsets of a group's topic: equals the messages consumed from a fresh topic. */
 export async function committedCount(pool: pg.Pool, groupId: string, topic: string): Promise<number> {
   const { rows } = await pool.query<{ total: string | null }>(
@@ -79,8 +83,71 @@ export async function committedCount(pool: pg.Pool, groupId: string, topic: stri
   return Number(rows[0]?.total ?? 0);
 }
 
+/** Stored next offset per partition of a group's topic. */
+export async function storedOffsets(pool: pg.Pool, groupId: string, topic: string): Promise<Map<number, number>> {
+  const { rows } = await pool.query<{ partition: number; next_offset: string }>(
+    'SELECT "partition", next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = $2',
+    [groupId, topic],
+  );
+  return new Map(rows.map((row) => [row.partition, Number(row.next_offset)]));
+}
+
 /** GET a processor endpoint; resolves with status and body text. */
 export async function getEndpoint(port: number, path: string): Promise<{ status: number; body: string }> {
   const response = await fetch(`http://127.0.0.1:${port}${path}`);
   return { status: response.status, body: await response.text() };
+}
+
+/**
+ * The value of one series in a Prometheus text exposition (`labels` in the order the registry
+ * prints them, `service` last), or undefined when the series is absent.
+ */
+export function metricValue(exposition: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  const wanted = `${name}{${Object.entries({ ...labels, service: 'processor' }).map(([k, v]) => `${k}="${v}"`).join(',')}}`;
+  for (const line of exposition.split('\n')) {
+    if (line.startsWith(`${wanted} `)) return Number(line.slice(wanted.length + 1));
+  }
+  return undefined;
+}
+
+/** A processor's metrics right now. */
+export async function scrape(processor: RunningProcessor): Promise<string> {
+  return (await getEndpoint(processor.port, '/metrics')).body;
+}
+
+/** Log line predicates of the processor's structured log (processor/consumer.ts, flusher.ts, runner.ts). */
+export const LOG = {
+  assigned: (line: LogLine): boolean => line.msg === 'partitions assigned',
+  revoked: (line: LogLine): boolean => line.msg === 'partitions revoked; flushing before release',
+  fenced: (line: LogLine): boolean => line.msg === 'batch fenced: a newer owner already applied these offsets; dropped',
+  restarted: (line: LogLine): boolean => line.msg === 'restarted partitions from stored offsets after a fence',
+  flushed: (line: LogLine): boolean => line.msg === 'batch flushed',
+} as const;
+
+/** The partitions of an instance's latest assignment (empty before its first, and after a revoke). */
+export function currentAssignment(processor: TestChild): number[] {
+  let partitions: number[] = [];
+  for (const line of processor.logs()) {
+    if (LOG.assigned(line)) partitions = line.partitions as number[];
+    else if (LOG.revoked(line)) partitions = [];
+  }
+  return partitions;
+}
+
+/** The batches an instance committed from its log line `from` on, from its `batch flushed` debug lines (LOG_LEVEL=debug). */
+export function flushedBatches(processor: TestChild, from = 0): { reason: string; records: number }[] {
+  return processor.logs().slice(from).filter(LOG.flushed).map((line) => ({ reason: line.reason as string, records: line.records as number }));
+}
+
+/** Sends `signal` and resolves with the exit code; fails, quoting the output, if it has not exited within `timeoutMs`. */
+export async function stopWithin(processor: TestChild, signal: NodeJS.Signals, timeoutMs: number): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`did not exit within ${timeoutMs} ms of ${signal}\n${processor.output().slice(-3000)}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([processor.stop(signal), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

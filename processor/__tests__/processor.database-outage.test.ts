@@ -3,12 +3,16 @@ import { createTestDatabase, type TestDatabase } from '../../lib/testing/databas
 import { uniqueTopic } from '../../lib/testing/kafka.js';
 import { startTcpProxy, type TcpProxy } from '../../lib/testing/tcp-proxy.js';
 import { expectDatabaseMatchesOracle } from './assertions.js';
-import { committedCount, getEndpoint, startProcessor, waitFor, type RunningProcessor } from './helpers.js';
-import { Oracle } from './oracle.js';
-import { generateStream, produceKeyed } from './stream.js';
+import { budget, committedCount, getEndpoint, metricValue, scrape, startProcessor, waitFor, type RunningProcessor } from './helpers.js';
+import { generateStream, produceStream } from './stream.js';
 
-// The database going away for some seconds mid-stream: the processor pauses, reports not ready,
-// retries with backoff, recovers, and ends in the oracle's state.
+// The database going away for some seconds mid-stream: the processor pauses, reports not ready
+// naming the failing check, retries with backoff, recovers, and ends in the oracle's state.
+
+const PROGRESS_WAIT_MS = 30_000;
+const NOT_READY_WAIT_MS = 10_000;
+const PAUSE_WAIT_MS = 15_000;
+const RECOVER_WAIT_MS = 40_000;
 
 let db: TestDatabase;
 let proxy: TcpProxy;
@@ -28,34 +32,37 @@ describe('database outage', () => {
     const topic = uniqueTopic('outage');
     const groupId = 'outage-group';
     const stream = generateStream({ movements: 1500, seed: 21 });
-    const oracle = Oracle.of(stream);
-    await produceKeyed(topic, stream);
+    const produced = await produceStream(topic, stream);
 
     const proxied = new URL(db.url);
     proxied.port = String(proxy.port);
     processor = await startProcessor({ DATABASE_URL: proxied.toString(), KAFKA_TOPIC: topic, KAFKA_GROUP_ID: groupId, BATCH_MAX_RECORDS: '100', BATCH_MAX_WAIT_MS: '30' });
-    await waitFor(async () => (await committedCount(db.pool, groupId, topic)) > 200, 30_000, () => processor!.output().slice(-2000));
+    await waitFor(async () => (await committedCount(db.pool, groupId, topic)) > 200, PROGRESS_WAIT_MS, () => processor!.output().slice(-2000));
 
     proxy.cut();
     const atCut = await committedCount(db.pool, groupId, topic);
     expect(atCut).toBeLessThan(stream.length);
-    await waitFor(async () => (await getEndpoint(processor!.port, '/ready')).status === 503, 10_000, () => 'never reported not ready');
+    await waitFor(async () => (await getEndpoint(processor!.port, '/ready')).status === 503, NOT_READY_WAIT_MS, () => 'never reported not ready');
+    // The answer names the failing check: the group is still joined, the database is not reachable.
+    const notReady = JSON.parse((await getEndpoint(processor.port, '/ready')).body) as { status: string; checks: Record<string, string> };
+    expect(notReady).toMatchObject({ status: 'not ready', checks: { group: 'joined' } });
+    expect(notReady.checks.database).toMatch(/^unreachable: /);
     // Paused once the batcher has been full for a second, and retrying; nothing commits meanwhile.
     const pausedAndRetrying = async (): Promise<boolean> => {
-      const metrics = (await getEndpoint(processor!.port, '/metrics')).body;
-      return /wsm_processor_paused\{service="processor"\} 1/.test(metrics) && /wsm_processor_db_retries_total\{service="processor"\} [1-9]/.test(metrics);
+      const metrics = await scrape(processor!);
+      return metricValue(metrics, 'wsm_processor_paused') === 1 && (metricValue(metrics, 'wsm_processor_db_retries_total') ?? 0) >= 1;
     };
-    await waitFor(pausedAndRetrying, 15_000, () => `never paused and retrying\n${processor!.output().slice(-2000)}`);
+    await waitFor(pausedAndRetrying, PAUSE_WAIT_MS, () => `never paused and retrying\n${processor!.output().slice(-2000)}`);
     expect(await committedCount(db.pool, groupId, topic)).toBe(atCut);
 
     proxy.restore();
     await waitFor(
       async () => (await committedCount(db.pool, groupId, topic)) === stream.length,
-      40_000,
+      RECOVER_WAIT_MS,
       async () => `committed ${await committedCount(db.pool, groupId, topic)} of ${stream.length}\n${processor?.output().slice(-2000)}`,
     );
-    await expectDatabaseMatchesOracle(db.pool, oracle);
+    await expectDatabaseMatchesOracle(db.pool, produced);
     expect((await getEndpoint(processor.port, '/ready')).status).toBe(200);
     expect(await processor.stop('SIGTERM')).toBe(0);
-  });
+  }, budget([PROGRESS_WAIT_MS, NOT_READY_WAIT_MS, PAUSE_WAIT_MS, RECOVER_WAIT_MS]));
 });
