@@ -1,0 +1,82 @@
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { childEnv, startNodeChild } from '../../lib/testing/child.js';
+import { createTestDatabase, type TestDatabase } from '../../lib/testing/database.js';
+import { createTopics, kafkaBrokers, uniqueTopic } from '../../lib/testing/kafka.js';
+import { expectDatabaseMatchesOracle } from './assertions.js';
+import { budget, committedCount, startProcessor, waitFor, type RunningProcessor } from './helpers.js';
+import { generateStream, produceStream } from './stream.js';
+
+// The configuration as the README states it, at process level: a bad value or a taken port stops
+// the processor with exit code 1 naming the variable, and LOW_STOCK_THRESHOLD decides statuses
+// end to end.
+
+const EXIT_WAIT_MS = 30_000;
+const COMMIT_WAIT_MS = 40_000;
+
+let db: TestDatabase;
+const running: RunningProcessor[] = [];
+beforeAll(async () => {
+  db = await createTestDatabase('config');
+});
+afterAll(async () => {
+  await Promise.all(running.map((p) => p.stop('SIGKILL')));
+  await db?.drop();
+});
+
+/** Runs the processor with `settings` (on top of a valid configuration) and resolves with its exit code and output. */
+async function exitOf(settings: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const topic = uniqueTopic('config');
+  await createTopics(topic, `${topic}.dlq`, `${topic}.notify`);
+  const child = startNodeChild(
+    'processor/main.ts',
+    childEnv({
+      DATABASE_URL: db.url, KAFKA_BROKERS: kafkaBrokers(), KAFKA_TOPIC: topic, KAFKA_DLQ_TOPIC: `${topic}.dlq`, KAFKA_NOTIFY_TOPIC: `${topic}.notify`,
+      PROCESSOR_PORT: '0', LOG_LEVEL: 'info', ...settings,
+    }),
+  );
+  const timer = setTimeout(() => void child.stop('SIGKILL'), EXIT_WAIT_MS);
+  const code = await child.exited;
+  clearTimeout(timer);
+  return { code, output: child.output() };
+}
+
+describe('processor configuration', () => {
+  it('refuses to start on bad values, naming each variable and its value', async () => {
+    const { code, output } = await exitOf({ BATCH_MAX_RECORDS: 'many', LOW_STOCK_THRESHOLD: '-1', KAFKA_BROKERS: 'localhost' });
+    expect(code).toBe(1);
+    expect(output).toContain('invalid configuration');
+    expect(output).toContain('BATCH_MAX_RECORDS=\\"many\\"');
+    expect(output).toContain('LOW_STOCK_THRESHOLD=\\"-1\\"');
+    expect(output).toContain('KAFKA_BROKERS=\\"localhost\\": a comma-separated host:port list, or \\"mock\\"');
+  }, budget([EXIT_WAIT_MS]));
+
+  it('refuses a taken PROCESSOR_PORT, naming it', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, resolve));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      const { code, output } = await exitOf({ PROCESSOR_PORT: String(port) });
+      expect(code).toBe(1);
+      expect(output).toContain(`PROCESSOR_PORT ${port} is already in use`);
+    } finally {
+      taken.close();
+    }
+  }, budget([EXIT_WAIT_MS]));
+
+  it('decides statuses with a non-default LOW_STOCK_THRESHOLD, end to end', async () => {
+    const threshold = 25;
+    const topic = uniqueTopic('threshold');
+    const groupId = 'threshold-group';
+    const stream = generateStream({ movements: 400, seed: 23 });
+    const produced = await produceStream(topic, stream);
+    const processor = await startProcessor({ DATABASE_URL: db.url, KAFKA_TOPIC: topic, KAFKA_GROUP_ID: groupId, BATCH_MAX_RECORDS: '100', BATCH_MAX_WAIT_MS: '50', LOW_STOCK_THRESHOLD: String(threshold) });
+    running.push(processor);
+    await waitFor(async () => (await committedCount(db.pool, groupId, topic)) === stream.length, COMMIT_WAIT_MS, () => processor.output().slice(-2000));
+    const check = await expectDatabaseMatchesOracle(db.pool, produced, { lowThreshold: threshold });
+    // The stream has stock the default threshold would call available and this one calls low.
+    const between = [...check.oracle.stock.values()].filter((s) => s.quantity > 10 && s.quantity <= threshold);
+    expect(between.length).toBeGreaterThan(0);
+    expect(between.every((s) => s.status === 'low')).toBe(true);
+  }, budget([COMMIT_WAIT_MS]));
+});
