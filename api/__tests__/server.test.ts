@@ -1,10 +1,16 @@
-import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { childEnv, startNodeChild, type TestChild } from '../../lib/testing/child.js';
 import { createTestDatabase, type TestDatabase } from '../../lib/testing/database.js';
 import { SseClient } from './sse-client.js';
 
-/** The real process (api/server.ts): refuses a taken port clearly, and stops cleanly on SIGTERM with a stream open. */
+/**
+ * The real process (api/server.ts): refuses a bad configuration and a taken port clearly, binds
+ * port 0 and reports it, and on SIGTERM ends open SSE streams itself and exits 0.
+ */
+
+const EXIT_WAIT_MS = 30_000;
+const START_WAIT_MS = 30_000;
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -14,56 +20,56 @@ afterAll(async () => {
   await database?.drop();
 });
 
-async function listenAnywhere(): Promise<net.Server> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return server;
+function startServer(settings: Record<string, string>): TestChild {
+  return startNodeChild('api/server.ts', childEnv({ DATABASE_URL: database.url, API_PORT: '0', LOG_LEVEL: 'info', ...settings }));
 }
 
-function startServer(port: number) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'api/server.ts'], {
-    env: { ...process.env, DATABASE_URL: database.url, API_PORT: String(port), LOG_LEVEL: 'warn', API_WRITE_TOKEN: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, stderr: () => stderr };
+async function exitCode(server: TestChild): Promise<number | null> {
+  const timer = setTimeout(() => void server.stop('SIGKILL'), EXIT_WAIT_MS);
+  try {
+    return await server.exited;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 describe('api/server.ts', () => {
-  it('exits non-zero naming the port when it is taken', async () => {
-    const taken = await listenAnywhere();
+  it('exits 1 naming each bad variable and its value', async () => {
+    const server = startServer({ API_CACHE_TTL_MS: 'soon', API_WRITE_TOKEN: 'short' });
+    expect(await exitCode(server)).toBe(1);
+    expect(server.output()).toContain('api: invalid configuration');
+    expect(server.output()).toContain('API_CACHE_TTL_MS="soon"');
+    expect(server.output()).toContain('API_WRITE_TOKEN="short": at least 16 characters');
+  }, EXIT_WAIT_MS + 10_000);
+
+  it('exits 1 naming the port when it is taken', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, resolve));
     const port = (taken.address() as net.AddressInfo).port;
     try {
-      const server = startServer(port);
-      expect(await server.exited).toBe(1);
-      expect(server.stderr()).toContain(`port ${port} is already in use`);
+      const server = startServer({ API_PORT: String(port) });
+      expect(await exitCode(server)).toBe(1);
+      expect(server.output()).toContain(`port ${port} is already in use`);
     } finally {
       taken.close();
     }
-  });
+  }, EXIT_WAIT_MS + 10_000);
 
-  it('serves, then on SIGTERM ends open SSE streams and exits 0', async () => {
-    const probe = await listenAnywhere();
-    const port = (probe.address() as net.AddressInfo).port;
-    await new Promise((resolve) => probe.close(resolve));
-    const server = startServer(port);
+  it('binds port 0 and reports it, then on SIGTERM ends open SSE streams itself and exits 0', async () => {
+    const server = startServer({});
     try {
-      let healthy = false;
-      for (let i = 0; i < 150 && !healthy; i++) {
-        healthy = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
-        if (!healthy) await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      expect(healthy).toBe(true);
+      const port = await server.httpPort(START_WAIT_MS);
+      expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
       const stream = new SseClient(`http://127.0.0.1:${port}/api/status-changes/stream`);
       await stream.open();
       expect(stream.status).toBe(200);
       server.child.kill('SIGTERM');
-      expect(await server.exited).toBe(0);
+      // The server ends the stream (the client sees its end), then exits.
+      await stream.until(() => stream.endedByServer, 'the server to end the stream', EXIT_WAIT_MS);
+      expect(await exitCode(server)).toBe(0);
       await stream.close();
     } finally {
-      server.child.kill('SIGKILL');
+      await server.stop('SIGKILL');
     }
-  });
+  }, START_WAIT_MS + 3 * EXIT_WAIT_MS);
 });

@@ -14,10 +14,14 @@ export class SseClient {
   body = '';
   /** True once the server ended the stream (or close() aborted it). */
   ended = false;
+  /** True once the server ended the stream cleanly: not a reset, not this client's close(). */
+  endedByServer = false;
   private readonly abort = new AbortController();
   private buffer = '';
   private waiters: (() => void)[] = [];
   private done: Promise<void> | undefined;
+  /** What broke the stream, when it did not end cleanly. */
+  failure: unknown;
 
   constructor(
     private readonly url: string,
@@ -44,8 +48,10 @@ export class SseClient {
           if (done) break;
           this.feed(decoder.decode(value, { stream: true }));
         }
-      } catch {
-        // aborted by close(), or the connection was reset
+        this.endedByServer = true;
+      } catch (error) {
+        // Aborted by close(), or the connection was reset.
+        if (!this.abort.signal.aborted) this.failure = error;
       }
       this.ended = true;
       for (const wake of this.waiters.splice(0)) wake();

@@ -83,7 +83,7 @@ describe('schema constraints', () => {
       `INSERT INTO stock (warehouse_id, product_id, quantity, status, last_message_id)
        VALUES ('00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000002', 5, 'low', gen_random_uuid())`,
     );
-    await expect(db.pool.query('UPDATE stock SET quantity = quantity - 6')).rejects.toMatchObject({ code: '23514' });
+    await expect(db.pool.query('UPDATE stock SET quantity = quantity - 6')).rejects.toMatchObject({ code: '23514', constraint: 'stock_quantity_never_negative' });
     const { rows } = await db.pool.query<{ quantity: string }>('SELECT quantity FROM stock');
     expect(rows[0]?.quantity).toBe('5');
   });

@@ -45,7 +45,10 @@ describe('schema.prisma against the migrated database', () => {
     await prisma.stock.create({ data: { warehouseId, productId, quantity: 12n, status: 'available', lastMessageId: messageId } });
     const read = await prisma.stock.findUniqueOrThrow({ where: { warehouseId_productId: { warehouseId, productId } } });
     expect(read).toMatchObject({ quantity: 12n, status: 'available', lastMessageId: messageId });
-    await expect(prisma.stock.update({ where: { warehouseId_productId: { warehouseId, productId } }, data: { quantity: -1n } })).rejects.toThrow();
+    // Refused by the CHECK itself (SQLSTATE 23514, named), not by any other error on the way.
+    await expect(prisma.stock.update({ where: { warehouseId_productId: { warehouseId, productId } }, data: { quantity: -1n } })).rejects.toMatchObject({
+      meta: { driverAdapterError: { cause: { code: '23514', message: expect.stringContaining('stock_quantity_never_negative') as unknown } } },
+    });
   });
 
   it('Movement', async () => {
