@@ -26,3 +26,24 @@ export async function waitForReady(service: ServiceProcess, url: string, timeout
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
+
+/**
+ * The port `service` listens on: `configured`, or for 0 the one it reports in its log. Fails with
+ * StartError when it exits first or does not report within `timeoutMs` (an info line: LOG_LEVEL
+ * above info hides it).
+ */
+export async function servicePort(service: ServiceProcess, configured: number, timeoutMs: number): Promise<number> {
+  if (configured > 0) return configured;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      service.httpPort,
+      service.exited.then((code) => Promise.reject(new StartError(`${service.name} exited with ${String(code)} before it reported its port`))),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new StartError(`${service.name} did not report the port it bound within ${timeoutMs} ms (port 0 needs LOG_LEVEL info or lower)`)), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

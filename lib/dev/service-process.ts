@@ -16,6 +16,8 @@ export interface ServiceProcess {
   exited: Promise<number | string>;
   /** True once `exited` has resolved. */
   readonly hasExited: boolean;
+  /** The port it reports in the `httpPort` field of its log (what it bound for port 0). */
+  httpPort: Promise<number>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -35,8 +37,21 @@ export function spawnService(options: SpawnOptions): ServiceProcess {
   const colour = COLOURS[nextColour++ % COLOURS.length] ?? 36;
   const tag = process.stdout.isTTY ? `\u001b[${colour}m${options.name.padEnd(9)}|\u001b[0m ` : `${options.name.padEnd(9)}| `;
   const child = spawn(process.execPath, options.args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let reportPort: (port: number) => void = () => undefined;
+  const httpPort = new Promise<number>((resolve) => (reportPort = resolve));
   for (const stream of [child.stdout, child.stderr]) {
-    if (stream) createInterface({ input: stream }).on('line', (line) => write(`${tag}${line}`));
+    if (!stream) continue;
+    createInterface({ input: stream }).on('line', (line) => {
+      write(`${tag}${line}`);
+      if (line.includes('"httpPort"')) {
+        try {
+          const port = (JSON.parse(line) as { httpPort?: unknown }).httpPort;
+          if (typeof port === 'number') reportPort(port);
+        } catch {
+          // Not a JSON log line.
+        }
+      }
+    });
   }
   let hasExited = false;
   const exited = new Promise<number | string>((resolve) => {
@@ -57,6 +72,7 @@ export function spawnService(options: SpawnOptions): ServiceProcess {
     get hasExited() {
       return hasExited;
     },
+    httpPort,
     async stop(graceMs = 35_000) {
       if (hasExited) return;
       child.kill('SIGTERM');

@@ -31,19 +31,17 @@ export function formatStackEnv(settings: Record<string, string>): string {
 
 /**
  * The environment for a private `make dev` stack (the dev-stack test, `make verify-dashboard`):
- * its own ports, stack file and data directory under `work`, and no KAFKA_BROKERS or DATABASE_URL
- * inherited from the caller, so the stack starts its own mock cluster and PostgreSQL.
+ * its own stack file and data directory under `work`, API and processor on port 0 (each binds a
+ * free port and reports it; the stack file has them) unless `extra` says otherwise, and no
+ * KAFKA_BROKERS or DATABASE_URL from `base` (the caller's environment by default), so the stack
+ * starts its own mock cluster and PostgreSQL.
  */
-export function privateStackEnv(
-  work: string,
-  ports: { api: number; processor: number },
-  extra: Record<string, string>,
-): { env: NodeJS.ProcessEnv; stackFile: string } {
+export function privateStackEnv(work: string, extra: Record<string, string>, base: NodeJS.ProcessEnv = process.env): { env: NodeJS.ProcessEnv; stackFile: string } {
   const stackFile = path.join(work, 'stack.env');
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    API_PORT: String(ports.api),
-    PROCESSOR_PORT: String(ports.processor),
+    ...base,
+    API_PORT: '0',
+    PROCESSOR_PORT: '0',
     DEV_STACK_ENV: stackFile,
     DEV_DATA_DIR: path.join(work, 'postgres'),
     ...extra,

@@ -6,7 +6,7 @@ import { migrate } from '../db/migrations.js';
 import { startMockCluster, type MockCluster } from '../kafka/mock-cluster.js';
 import { REPO_ROOT, type DevConfig } from './config.js';
 import { assertPortFree } from './ports.js';
-import { StartError, waitForReady } from './ready.js';
+import { servicePort, StartError, waitForReady } from './ready.js';
 import { spawnService, type ServiceProcess } from './service-process.js';
 import { formatStackEnv } from './stack-env.js';
 import { ensureMockTopics } from './topics.js';
@@ -68,8 +68,9 @@ function serviceEnv(config: DevConfig, overrides: Record<string, string>): NodeJ
  * of `signal` (Ctrl-C while starting) fails the start the same way.
  */
 export async function startStack(config: DevConfig, say: Say, signal?: AbortSignal): Promise<RunningStack> {
-  await assertPortFree(config.API_PORT, 'API_PORT, the API');
-  await assertPortFree(config.PROCESSOR_PORT, 'PROCESSOR_PORT, the processor');
+  // Port 0 binds any free port (the service reports it): nothing to check beforehand.
+  if (config.API_PORT > 0) await assertPortFree(config.API_PORT, 'API_PORT, the API');
+  if (config.PROCESSOR_PORT > 0) await assertPortFree(config.PROCESSOR_PORT, 'PROCESSOR_PORT, the processor');
   if (config.DEV_POSTGRES_PORT > 0) await assertPortFree(config.DEV_POSTGRES_PORT, 'DEV_POSTGRES_PORT, PostgreSQL');
 
   let postgres: RunningPostgres | undefined;
@@ -107,18 +108,6 @@ export async function startStack(config: DevConfig, say: Say, signal?: AbortSign
     const migrated = await migrate(databaseUrl);
     say(`migrations: ${migrated.applied.length} applied, ${migrated.alreadyApplied.length} already applied`);
 
-    const settings: Record<string, string> = {
-      KAFKA_BROKERS: brokers,
-      DATABASE_URL: databaseUrl,
-      API_URL: `http://127.0.0.1:${config.API_PORT}`,
-      PROCESSOR_URL: `http://127.0.0.1:${config.PROCESSOR_PORT}`,
-      KAFKA_TOPIC: config.KAFKA_TOPIC,
-      KAFKA_DLQ_TOPIC: config.KAFKA_DLQ_TOPIC,
-      KAFKA_NOTIFY_TOPIC: config.KAFKA_NOTIFY_TOPIC,
-      KAFKA_GROUP_ID: config.KAFKA_GROUP_ID,
-      API_PORT: String(config.API_PORT),
-      PROCESSOR_PORT: String(config.PROCESSOR_PORT),
-    };
     const env = (name: string) => serviceEnv(config, { DATABASE_URL: databaseUrl, KAFKA_BROKERS: brokers, SERVICE_NAME: name });
     const start = (name: string, entry: string, args: string[] = []) => {
       const service = spawnService({ name, cwd: REPO_ROOT, env: env(name), args: ['--import', 'tsx', entry, ...args] });
@@ -129,6 +118,22 @@ export async function startStack(config: DevConfig, say: Say, signal?: AbortSign
     say('starting the processor and the API');
     const processor = start('processor', 'processor/main.ts');
     const api = start('api', 'api/server.ts');
+    const [processorPort, apiPort] = await Promise.all([
+      servicePort(processor, config.PROCESSOR_PORT, config.DEV_READY_TIMEOUT_MS),
+      servicePort(api, config.API_PORT, config.DEV_READY_TIMEOUT_MS),
+    ]);
+    const settings: Record<string, string> = {
+      KAFKA_BROKERS: brokers,
+      DATABASE_URL: databaseUrl,
+      API_URL: `http://127.0.0.1:${apiPort}`,
+      PROCESSOR_URL: `http://127.0.0.1:${processorPort}`,
+      KAFKA_TOPIC: config.KAFKA_TOPIC,
+      KAFKA_DLQ_TOPIC: config.KAFKA_DLQ_TOPIC,
+      KAFKA_NOTIFY_TOPIC: config.KAFKA_NOTIFY_TOPIC,
+      KAFKA_GROUP_ID: config.KAFKA_GROUP_ID,
+      API_PORT: String(apiPort),
+      PROCESSOR_PORT: String(processorPort),
+    };
     await Promise.all([
       waitForReady(processor, `${settings.PROCESSOR_URL}/ready`, config.DEV_READY_TIMEOUT_MS, signal),
       waitForReady(api, `${settings.API_URL}/ready`, config.DEV_READY_TIMEOUT_MS, signal),

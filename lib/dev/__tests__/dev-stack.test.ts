@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../db/embedded-postgres.js';
+import net from 'node:net';
+import { childEnv } from '../../testing/child.js';
 import { KafkaProducer } from '../../kafka/producer.js';
 import { encode, envelope } from '../../testing/envelopes.js';
 import { privateStackEnv, readStackEnv } from '../stack-env.js';
@@ -14,8 +15,53 @@ import { waitFor } from '../wait-for.js';
 /**
  * `make dev`'s entry as a user runs it: a child process that brings up the whole embedded stack.
  * Events produced into its mock cluster must show up through its API, and SIGTERM must leave no
- * process of the stack behind.
+ * process of the stack behind; a part that dies stops the stack with exit 1 and the reason; a
+ * taken port is refused by name before anything starts.
  */
+
+const START_WAIT_MS = 45_000;
+const STOCK_WAIT_MS = 20_000;
+const EXIT_WAIT_MS = 60_000;
+
+interface DevRun {
+  dev: ReturnType<typeof spawn>;
+  output(): string;
+  exited: Promise<number | null>;
+  stackFile: string;
+}
+
+/** Starts lib/dev/main.ts with an allow-listed environment (nothing of the runner's settings leaks in). */
+function startDev(extra: Record<string, string>): DevRun {
+  const { env, stackFile } = privateStackEnv(work, { BATCH_MAX_WAIT_MS: '50', LOG_LEVEL: 'info', ...extra }, childEnv({}));
+  const dev = spawn(process.execPath, ['--import', 'tsx', 'lib/dev/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  dev.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  dev.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => dev.once('exit', (code) => resolve(code)));
+  return { dev, output: () => output, exited, stackFile };
+}
+
+async function stackSettings(run: DevRun): Promise<Record<string, string>> {
+  return waitFor('the stack file', START_WAIT_MS, async () => {
+    if (run.dev.exitCode !== null) throw Object.assign(new Error(`make dev exited early with ${run.dev.exitCode}`), { name: 'Fatal' });
+    const read = await readStackEnv(run.stackFile);
+    return read.API_URL ? read : undefined;
+  }).catch((error: Error) => {
+    throw new Error(`${error.message}\n--- make dev output ---\n${run.output()}`);
+  });
+}
+
+async function exitCode(run: DevRun): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      run.exited,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`make dev did not exit within ${EXIT_WAIT_MS} ms\n${run.output()}`)), EXIT_WAIT_MS))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const work = await mkdtemp(path.join(tmpdir(), 'wsm-dev-test-'));
@@ -55,25 +101,14 @@ function running(pid: number): string | undefined {
 
 describe('make dev', () => {
   it('runs the stack: events produced into its mock cluster come back through its API; SIGTERM stops every process', async () => {
-    const [apiPort, processorPort] = [await freePort(), await freePort()];
-    // The test run's own mock cluster and database are not the stack's.
-    const { env, stackFile } = privateStackEnv(work, { api: apiPort, processor: processorPort }, { BATCH_MAX_WAIT_MS: '50', LOG_LEVEL: 'warn' });
-    const dev = spawn(process.execPath, ['--import', 'tsx', 'lib/dev/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    dev.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    dev.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => dev.once('exit', (code) => resolve(code)));
-
+    const run = startDev({});
     try {
-      const settings = await waitFor('the stack file', 45_000, async () => {
-        if (dev.exitCode !== null) throw Object.assign(new Error(`make dev exited early with ${dev.exitCode}`), { name: 'Fatal' });
-        const read = await readStackEnv(stackFile);
-        return read.API_URL ? read : undefined;
-      }).catch((error: Error) => {
-        throw new Error(`${error.message}\n--- make dev output ---\n${output}`);
-      });
-      expect(settings.API_URL).toBe(`http://127.0.0.1:${apiPort}`);
-      expect(settings.PROCESSOR_URL).toBe(`http://127.0.0.1:${processorPort}`);
+      const settings = await stackSettings(run);
+      // Both services bound port 0 and reported the ports they got.
+      expect(settings.API_URL).toBe(`http://127.0.0.1:${settings.API_PORT}`);
+      expect(settings.PROCESSOR_URL).toBe(`http://127.0.0.1:${settings.PROCESSOR_PORT}`);
+      expect(Number(settings.API_PORT)).toBeGreaterThan(0);
+      expect(Number(settings.PROCESSOR_PORT)).toBeGreaterThan(0);
       expect(settings.DATABASE_URL).toMatch(/^postgresql:\/\//);
 
       const warehouse = randomUUID();
@@ -88,23 +123,55 @@ describe('make dev', () => {
       }
       await producer.close();
 
-      const stock = await waitFor('the stock row through the API', 20_000, async () => {
+      const stock = await waitFor('the stock row through the API', STOCK_WAIT_MS, async () => {
         const response = await fetch(`${settings.API_URL}/api/warehouses/${warehouse}/products/${product}`);
         const body = (await response.json()) as { quantity?: number | string };
         return Number(body.quantity) === 70 ? body : undefined;
       });
       expect(stock).toMatchObject({ status: 'available' });
 
-      const processes = descendants(dev.pid ?? 0);
+      const processes = descendants(run.dev.pid ?? 0);
       expect(processes.length).toBeGreaterThanOrEqual(4); // runner, PostgreSQL, processor, API (and PostgreSQL's workers)
-      dev.kill('SIGTERM');
-      expect(await exited, output).toBe(0);
+      run.dev.kill('SIGTERM');
+      expect(await exitCode(run), run.output()).toBe(0);
       // SIGKILL of a leftover (lib/dev/main.ts's last resort) takes a moment to land.
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect(processes.map(running).filter(Boolean)).toEqual([]);
-      await expect(access(stackFile)).rejects.toThrow();
+      await expect(access(run.stackFile)).rejects.toMatchObject({ code: 'ENOENT' });
     } finally {
-      if (dev.exitCode === null) dev.kill('SIGKILL');
+      if (run.dev.exitCode === null) run.dev.kill('SIGKILL');
     }
-  }, 90_000);
+  }, START_WAIT_MS + STOCK_WAIT_MS + EXIT_WAIT_MS + 30_000);
+
+  it('exits 1 with the reason when a part dies, and stops the rest', async () => {
+    const run = startDev({});
+    try {
+      await stackSettings(run);
+      const processes = descendants(run.dev.pid ?? 0);
+      const processor = processes.find((pid) => running(pid)?.includes('processor/main.ts'));
+      expect(processor).toBeDefined();
+      process.kill(processor!, 'SIGKILL');
+      expect(await exitCode(run), run.output()).toBe(1);
+      expect(run.output()).toMatch(/processor exited unexpectedly with SIGKILL/);
+      expect(run.output()).toContain('stopped after a failure');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(processes.map(running).filter(Boolean)).toEqual([]);
+    } finally {
+      if (run.dev.exitCode === null) run.dev.kill('SIGKILL');
+    }
+  }, START_WAIT_MS + EXIT_WAIT_MS + 30_000);
+
+  it('refuses a taken API_PORT by name before starting anything', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen({ port: 0, host: '::' }, resolve));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      const run = startDev({ API_PORT: String(port) });
+      expect(await exitCode(run)).toBe(1);
+      expect(run.output()).toContain(`port ${port} (API_PORT, the API) is already in use`);
+      expect(run.output()).not.toContain('starting PostgreSQL');
+    } finally {
+      taken.close();
+    }
+  }, EXIT_WAIT_MS + 10_000);
 });

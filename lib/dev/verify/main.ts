@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DASHBOARD_PATH } from '../../../grafana/dashboard.js';
 import { dashboardQueries, metricNames } from '../../../grafana/promql.js';
-import { freePort } from '../../db/embedded-postgres.js';
 import { KafkaProducer } from '../../kafka/producer.js';
 import { brokenMessages, encode, envelope } from '../../testing/envelopes.js';
 import { REPO_ROOT } from '../config.js';
@@ -123,12 +122,12 @@ async function main(): Promise<number> {
   const work = await mkdtemp(path.join(tmpdir(), 'wsm-verify-'));
   // Run as root, PostgreSQL runs as the `postgres` user, which must reach its data directory inside.
   await chmod(work, 0o755);
-  const [apiPort, processorPort] = [await freePort(), await freePort()];
-  const { env, stackFile } = privateStackEnv(work, { api: apiPort, processor: processorPort }, {
+  const { env, stackFile } = privateStackEnv(work, {
     DEV_PRODUCE_RATE: String(PRODUCE_RATE),
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    // Info at least: the services bind port 0 and report the port they got in an info line.
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
   });
-  say(`starting the embedded stack (API :${apiPort}, processor :${processorPort}, generator at ${PRODUCE_RATE} events/s)`);
+  say(`starting the embedded stack (API and processor on free ports, generator at ${PRODUCE_RATE} events/s)`);
   const dev = spawn(process.execPath, ['--import', 'tsx', 'lib/dev/main.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
   const devExited = new Promise<number | null>((resolve) => dev.once('exit', (code) => resolve(code)));
   let prometheus: RunningPrometheus | undefined;
@@ -141,7 +140,7 @@ async function main(): Promise<number> {
     }).catch((error: Error) => {
       throw new Error(dev.exitCode !== null ? `the embedded stack failed to start (exit ${dev.exitCode}); see its output above` : error.message);
     });
-    prometheus = await startPrometheus(work, { processor: `127.0.0.1:${processorPort}`, api: `127.0.0.1:${apiPort}` });
+    prometheus = await startPrometheus(work, { processor: `127.0.0.1:${settings.PROCESSOR_PORT}`, api: `127.0.0.1:${settings.API_PORT}` });
     say(`Prometheus at ${prometheus.url}, scraping every ${SCRAPE_INTERVAL_SECONDS} s`);
 
     await produceBurst(settings.KAFKA_BROKERS ?? '', settings.KAFKA_TOPIC ?? '');
