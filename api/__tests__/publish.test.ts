@@ -6,7 +6,7 @@ import { KafkaProducer } from '../../lib/kafka/producer.js';
 import { envelope, movementData } from '../../lib/testing/envelopes.js';
 import { consumeFromStart, kafkaBrokers, uniqueTopic } from '../../lib/testing/kafka.js';
 import type { Publisher } from '../deps.js';
-import { startProcessor, waitFor } from '../../processor/__tests__/helpers.js';
+import { budget, PROCESSOR_START_WAIT_MS, startProcessor, waitFor } from '../../processor/__tests__/helpers.js';
 import { startApi, type ApiHarness } from './helpers.js';
 
 /** POST /api/events: refused without the token, validated like the processor, published keyed by warehouse. */
@@ -113,5 +113,5 @@ describe('POST /api/events', () => {
     } finally {
       expect(await processor.stop('SIGTERM')).toBe(0);
     }
-  });
+  }, budget([PROCESSOR_START_WAIT_MS, 30_000]));
 });

@@ -21,8 +21,12 @@ const streamUrl = () => `${api.baseUrl}/api/status-changes/stream`;
 /** One arrival into a fresh (warehouse, product): exactly one status change, out_of_stock -> available. */
 const arrival = (warehouseId = randomUUID()) => envelope({ warehouse_id: warehouseId, event: 'arrival', quantity: 50 });
 
+/** The waits of these tests: subscriber counts (200 polls of 25 ms) and SseClient.until's default. */
+const SUBSCRIBE_WAIT_MS = 5_000;
+const SSE_WAIT_MS = 15_000;
+
 async function waitForSubscribers(count: number): Promise<void> {
-  for (let i = 0; i < 200 && api.hub.size !== count; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+  for (let i = 0; i < SUBSCRIBE_WAIT_MS / 25 && api.hub.size !== count; i++) await new Promise((resolve) => setTimeout(resolve, 25));
   expect(api.hub.size).toBe(count);
 }
 
@@ -80,7 +84,7 @@ describe('GET /api/status-changes/stream', () => {
     } finally {
       await resumed.close();
     }
-  });
+  }, 3 * (SUBSCRIBE_WAIT_MS + SSE_WAIT_MS) + 30_000);
 
   it('resumes from the lastEventId query parameter, and delivers a burst in order to several subscribers', async () => {
     const start = Number((await api.db.statusChange.aggregate({ _max: { id: true } }))._max.id ?? 0n);

@@ -13,8 +13,8 @@ import { createTopics, kafkaBrokers } from '../../lib/testing/kafka.js';
  */
 export const TEST_SESSION_TIMEOUT_MS = 4000;
 
-/** How long a started processor may take to report its port (tsx compiles on a cold cache). */
-const START_TIMEOUT_MS = 30_000;
+/** How long a started processor may take to report its port (tsx compiles on a cold cache): a wait of every startProcessor call. */
+export const PROCESSOR_START_WAIT_MS = 30_000;
 
 export interface RunningProcessor extends TestChild {
   /** The bound PROCESSOR_PORT (the child binds port 0 and logs it). */
@@ -49,7 +49,7 @@ export async function startProcessor(env: ProcessorEnv, options: { createTopics?
   if (options.createTopics ?? true) await createTopics(settings.KAFKA_TOPIC, settings.KAFKA_DLQ_TOPIC, settings.KAFKA_NOTIFY_TOPIC);
   const child = startNodeChild('processor/main.ts', childEnv(settings));
   try {
-    return Object.assign(child, { port: await child.httpPort(START_TIMEOUT_MS) });
+    return Object.assign(child, { port: await child.httpPort(PROCESSOR_START_WAIT_MS) });
   } catch (error) {
     await child.stop('SIGKILL');
     throw error;

@@ -4,7 +4,7 @@ import { createTestDatabase, type TestDatabase } from '../../lib/testing/databas
 import { envelope } from '../../lib/testing/envelopes.js';
 import { uniqueTopic } from '../../lib/testing/kafka.js';
 import { expectDatabaseMatchesOracle } from './assertions.js';
-import { budget, committedCount, startProcessor, waitFor, type RunningProcessor } from './helpers.js';
+import { budget, committedCount, PROCESSOR_START_WAIT_MS, startProcessor, waitFor, type RunningProcessor } from './helpers.js';
 import { generateStream, produceStream } from './stream.js';
 
 // A batch the database refuses for a reason retrying cannot fix is bisected until the one record
@@ -58,5 +58,5 @@ describe('a record the database refuses', () => {
     expect(JSON.parse(dead.rows[0]!.payload.toString())).toEqual(refused);
     await expectDatabaseMatchesOracle(db.pool, produced, { deadLetters: [produced[200]!] });
     expect(processor.output()).toContain('bisecting');
-  }, budget([COMMIT_WAIT_MS]));
+  }, budget([PROCESSOR_START_WAIT_MS, COMMIT_WAIT_MS]));
 });

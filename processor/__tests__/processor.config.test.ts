@@ -4,7 +4,7 @@ import { childEnv, startNodeChild } from '../../lib/testing/child.js';
 import { createTestDatabase, type TestDatabase } from '../../lib/testing/database.js';
 import { createTopics, kafkaBrokers, uniqueTopic } from '../../lib/testing/kafka.js';
 import { expectDatabaseMatchesOracle } from './assertions.js';
-import { budget, committedCount, startProcessor, waitFor, type RunningProcessor } from './helpers.js';
+import { budget, committedCount, PROCESSOR_START_WAIT_MS, startProcessor, waitFor, type RunningProcessor } from './helpers.js';
 import { generateStream, produceStream } from './stream.js';
 
 // The configuration as the README states it, at process level: a bad value or a taken port stops
@@ -78,5 +78,5 @@ describe('processor configuration', () => {
     const between = [...check.oracle.stock.values()].filter((s) => s.quantity > 10 && s.quantity <= threshold);
     expect(between.length).toBeGreaterThan(0);
     expect(between.every((s) => s.status === 'low')).toBe(true);
-  }, budget([COMMIT_WAIT_MS]));
+  }, budget([PROCESSOR_START_WAIT_MS, COMMIT_WAIT_MS]));
 });

@@ -4,7 +4,7 @@ import { createTestDatabase, type TestDatabase } from '../../lib/testing/databas
 import { kafkaCommittedOffsets, uniqueTopic } from '../../lib/testing/kafka.js';
 import { CRASH_POINTS, type CrashPoint } from '../writer.js';
 import { expectDatabaseMatchesOracle } from './assertions.js';
-import { budget, committedCount, LOG, startProcessor, storedOffsets, waitFor, type RunningProcessor } from './helpers.js';
+import { budget, committedCount, LOG, PROCESSOR_START_WAIT_MS, startProcessor, storedOffsets, waitFor, type RunningProcessor } from './helpers.js';
 import { generateStream, PARTITIONS, produceStream, seededRandom } from './stream.js';
 
 // SIGKILL between COPY, merge, commit and the Kafka offset commit, then a restart: nothing lost,
@@ -17,7 +17,8 @@ import { generateStream, PARTITIONS, produceStream, seededRandom } from './strea
 
 const BATCH = 100;
 const CRASH_ON_BATCH = 3;
-const START_WAIT_MS = 30_000;
+/** Starting a processor (PROCESSOR_START_WAIT_MS) and waiting for its assignment or first commit. */
+const START_WAIT_MS = PROCESSOR_START_WAIT_MS;
 const CRASH_WAIT_MS = 40_000;
 const FINISH_WAIT_MS = 40_000;
 const ALL_PARTITIONS = [...Array(PARTITIONS).keys()];

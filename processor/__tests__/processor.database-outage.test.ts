@@ -3,7 +3,7 @@ import { createTestDatabase, type TestDatabase } from '../../lib/testing/databas
 import { uniqueTopic } from '../../lib/testing/kafka.js';
 import { startTcpProxy, type TcpProxy } from '../../lib/testing/tcp-proxy.js';
 import { expectDatabaseMatchesOracle } from './assertions.js';
-import { budget, committedCount, getEndpoint, metricValue, scrape, startProcessor, waitFor, type RunningProcessor } from './helpers.js';
+import { budget, committedCount, getEndpoint, metricValue, PROCESSOR_START_WAIT_MS, scrape, startProcessor, waitFor, type RunningProcessor } from './helpers.js';
 import { generateStream, produceStream } from './stream.js';
 
 // The database going away for some seconds mid-stream: the processor pauses, reports not ready
@@ -64,5 +64,5 @@ describe('database outage', () => {
     await expectDatabaseMatchesOracle(db.pool, produced);
     expect((await getEndpoint(processor.port, '/ready')).status).toBe(200);
     expect(await processor.stop('SIGTERM')).toBe(0);
-  }, budget([PROGRESS_WAIT_MS, NOT_READY_WAIT_MS, PAUSE_WAIT_MS, RECOVER_WAIT_MS]));
+  }, budget([PROCESSOR_START_WAIT_MS, PROGRESS_WAIT_MS, NOT_READY_WAIT_MS, PAUSE_WAIT_MS, RECOVER_WAIT_MS]));
 });

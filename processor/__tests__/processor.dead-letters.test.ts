@@ -3,10 +3,13 @@ import { createTestDatabase, type TestDatabase } from '../../lib/testing/databas
 import { brokenMessages, encode, envelope } from '../../lib/testing/envelopes.js';
 import { consumeFromStart, produce, uniqueTopic } from '../../lib/testing/kafka.js';
 import { DLQ_HEADERS } from '../dead-letter-topic.js';
-import { committedCount, getEndpoint, startProcessor, waitFor, type RunningProcessor } from './helpers.js';
+import { budget, committedCount, getEndpoint, PROCESSOR_START_WAIT_MS, startProcessor, waitFor, type RunningProcessor } from './helpers.js';
 
 // Every kind of invalid message lands in the dead-letter topic and table with the right reason,
 // and the valid messages behind it in the same partition are still applied.
+
+const COMMIT_WAIT_MS = 30_000;
+const DLQ_READ_WAIT_MS = 20_000;
 
 let db: TestDatabase;
 let processor: RunningProcessor | undefined;
@@ -40,7 +43,7 @@ describe('invalid messages', () => {
     processor = await startProcessor({ DATABASE_URL: db.url, KAFKA_TOPIC: topic, KAFKA_GROUP_ID: groupId, BATCH_MAX_RECORDS: '5', BATCH_MAX_WAIT_MS: '50' });
     await waitFor(
       async () => (await committedCount(db.pool, groupId, topic)) === messages.length,
-      30_000,
+      COMMIT_WAIT_MS,
       () => `not all committed\n${processor?.output().slice(-3000)}`,
     );
 
@@ -57,7 +60,7 @@ describe('invalid messages', () => {
       expect(Buffer.compare(row.payload, original.subarray(0, 4096))).toBe(0);
     });
 
-    const topicMessages = await consumeFromStart(`${topic}.dlq`, broken.length);
+    const topicMessages = await consumeFromStart(`${topic}.dlq`, broken.length, DLQ_READ_WAIT_MS);
     expect(topicMessages.map((message) => header(message.headers, DLQ_HEADERS.reason)).sort()).toEqual(broken.map((message) => message.reason).sort());
     for (const message of topicMessages) {
       expect(header(message.headers, DLQ_HEADERS.topic)).toBe(topic);
@@ -66,5 +69,5 @@ describe('invalid messages', () => {
 
     const metrics = await getEndpoint(processor.port, '/metrics');
     expect(metrics.body).toMatch(/wsm_processor_dead_letters_total\{reason="malformed_json",service="processor"\} 3/);
-  });
+  }, budget([PROCESSOR_START_WAIT_MS, COMMIT_WAIT_MS, DLQ_READ_WAIT_MS]));
 });

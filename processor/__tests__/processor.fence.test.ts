@@ -4,7 +4,7 @@ import { uniqueTopic } from '../../lib/testing/kafka.js';
 import { startTcpProxy, type TcpProxy } from '../../lib/testing/tcp-proxy.js';
 import { expectDatabaseMatchesOracle } from './assertions.js';
 import {
-  budget, committedCount, currentAssignment, flushedBatches, LOG, startProcessor, storedOffsets, waitFor, type RunningProcessor,
+  budget, committedCount, currentAssignment, flushedBatches, LOG, PROCESSOR_START_WAIT_MS, startProcessor, storedOffsets, waitFor, type RunningProcessor,
 } from './helpers.js';
 import { generateStream, PARTITIONS, produceStream, type ProducedMessage } from './stream.js';
 
@@ -100,6 +100,6 @@ describe('a stale owner in a live group', () => {
       expect(stale.output()).not.toContain('dropped a message already read');
       await expectDatabaseMatchesOracle(db.pool, produced);
     },
-    budget([2 * JOIN_WAIT_MS, STALL_WAIT_MS, TAKEOVER_WAIT_MS, 2 * FENCE_WAIT_MS, FINISH_WAIT_MS]),
+    budget([2 * PROCESSOR_START_WAIT_MS, 2 * JOIN_WAIT_MS, STALL_WAIT_MS, TAKEOVER_WAIT_MS, 2 * FENCE_WAIT_MS, FINISH_WAIT_MS]),
   );
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../lib/testing/database.js';
 import { uniqueTopic } from '../../lib/testing/kafka.js';
 import { expectDatabaseMatchesOracle, expectNotificationsMatch, outcomeCounts } from './assertions.js';
-import { budget, committedCount, getEndpoint, metricValue, scrape, startProcessor, waitFor, type RunningProcessor } from './helpers.js';
+import { budget, committedCount, getEndpoint, metricValue, PROCESSOR_START_WAIT_MS, scrape, startProcessor, waitFor, type RunningProcessor } from './helpers.js';
 import { generateStream, produceStream } from './stream.js';
 
 // A generated stream with known truth, through the mock cluster and the real processor, ends in
@@ -49,5 +49,5 @@ describe('processor against the oracle', () => {
     expect(metricValue(metrics, 'wsm_processor_events_applied_total')).toBe(outcomes.applied);
     expect(metricValue(metrics, 'wsm_processor_status_changes_total')).toBe(check.oracle.statusChanges.length);
     expect(await processor.stop('SIGTERM')).toBe(0);
-  }, budget([COMMIT_WAIT_MS, NOTIFY_WAIT_MS]));
+  }, budget([PROCESSOR_START_WAIT_MS, COMMIT_WAIT_MS, NOTIFY_WAIT_MS]));
 });

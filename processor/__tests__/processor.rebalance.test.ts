@@ -3,7 +3,7 @@ import { createTestDatabase, type TestDatabase } from '../../lib/testing/databas
 import { uniqueTopic } from '../../lib/testing/kafka.js';
 import { expectDatabaseMatchesOracle, expectNotificationsMatch } from './assertions.js';
 import {
-  budget, committedCount, currentAssignment, flushedBatches, LOG, metricValue, scrape, startProcessor, stopWithin, waitFor, type RunningProcessor,
+  budget, committedCount, currentAssignment, flushedBatches, LOG, metricValue, PROCESSOR_START_WAIT_MS, scrape, startProcessor, stopWithin, waitFor, type RunningProcessor,
 } from './helpers.js';
 import { generateStream, PARTITIONS, produceStream, type ProducedMessage } from './stream.js';
 
@@ -167,6 +167,7 @@ describe('several processors in one group', () => {
       await expectNotificationsMatch(db.pool, `${topic}.notify`, check, NOTIFY_WAIT_MS);
     },
     budget([
+      3 * PROCESSOR_START_WAIT_MS,
       (CHANGES + 1) * (2 * ASSIGN_WAIT_MS + CATCH_UP_WAIT_MS),
       3 * STOP_WAIT_MS,
       NOTIFY_WAIT_MS,

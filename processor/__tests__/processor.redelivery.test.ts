@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../lib/testing/database.js';
 import { kafkaCommittedOffsets, uniqueTopic } from '../../lib/testing/kafka.js';
 import { expectDatabaseMatchesOracle } from './assertions.js';
-import { budget, committedCount, LOG, metricValue, scrape, startProcessor, storedOffsets, waitFor, type RunningProcessor } from './helpers.js';
+import { budget, committedCount, LOG, metricValue, PROCESSOR_START_WAIT_MS, scrape, startProcessor, storedOffsets, waitFor, type RunningProcessor } from './helpers.js';
 import { generateStream, PARTITIONS, produceStream } from './stream.js';
 
 // A real Kafka redelivery: the same offsets fetched twice. The processor is killed right after
@@ -89,6 +89,6 @@ describe('a Kafka redelivery', () => {
       expect(await snapshot(db.pool)).toBe(before);
       await expectDatabaseMatchesOracle(db.pool, produced);
     },
-    budget([CRASH_WAIT_MS, START_WAIT_MS, REDELIVERY_WAIT_MS]),
+    budget([2 * PROCESSOR_START_WAIT_MS, CRASH_WAIT_MS, START_WAIT_MS, REDELIVERY_WAIT_MS]),
   );
 });

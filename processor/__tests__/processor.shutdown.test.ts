@@ -4,7 +4,7 @@ import { uniqueTopic, watchGroup } from '../../lib/testing/kafka.js';
 import { startTcpProxy, type TcpProxy } from '../../lib/testing/tcp-proxy.js';
 import { expectDatabaseMatchesOracle } from './assertions.js';
 import {
-  budget, committedCount, flushedBatches, LOG, metricValue, scrape, startProcessor, stopWithin, waitFor, type RunningProcessor,
+  budget, committedCount, flushedBatches, LOG, metricValue, PROCESSOR_START_WAIT_MS, scrape, startProcessor, stopWithin, waitFor, type RunningProcessor,
 } from './helpers.js';
 import { generateStream, produceStream } from './stream.js';
 
@@ -83,7 +83,7 @@ describe('graceful shutdown', () => {
       expect(await committedCount(db.pool, groupId, topic)).toBe(stream.length);
       await expectDatabaseMatchesOracle(db.pool, produced);
     },
-    budget([2 * JOIN_WAIT_MS, CONSUME_WAIT_MS, STOP_WAIT_MS, LEAVE_PROOF_WAIT_MS]),
+    budget([PROCESSOR_START_WAIT_MS, 2 * JOIN_WAIT_MS, CONSUME_WAIT_MS, STOP_WAIT_MS, LEAVE_PROOF_WAIT_MS]),
   );
 
   it(
@@ -109,6 +109,6 @@ describe('graceful shutdown', () => {
       await waitFor(async () => (await committedCount(db.pool, groupId, topic)) === stream.length, COMMIT_WAIT_MS, () => next.output().slice(-2000));
       await expectDatabaseMatchesOracle(db.pool, produced);
     },
-    budget([CONSUME_WAIT_MS, SHUTDOWN_FLUSH_TIMEOUT_MS + STOP_WAIT_MS, COMMIT_WAIT_MS]),
+    budget([2 * PROCESSOR_START_WAIT_MS, CONSUME_WAIT_MS, SHUTDOWN_FLUSH_TIMEOUT_MS + STOP_WAIT_MS, COMMIT_WAIT_MS]),
   );
 });
