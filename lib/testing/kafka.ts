@@ -21,18 +21,25 @@ export function createTopics(...topics: string[]): Promise<void> {
 }
 
 /**
- * Produces `messages` (in order, per key or partition) and waits until all are acknowledged;
- * resolves with where the broker stored each one, in the order given.
+ * Produces `messages` (in order, per key or partition), at most `perSecond` a second when given,
+ * and waits until all are acknowledged; resolves with where the broker stored each one, in order.
  */
 export async function produce(
   topic: string,
   messages: { value: Buffer | null; key?: string | null; partition?: number }[],
+  options: { perSecond?: number } = {},
 ): Promise<DeliveredPosition[]> {
   const producer = new KafkaProducer(kafkaBrokers(), 'test-producer');
   await producer.connect();
+  const started = performance.now();
   try {
     const deliveries: Promise<DeliveredPosition>[] = [];
-    for (const message of messages) {
+    for (const [index, message] of messages.entries()) {
+      // Paced: never ahead of `perSecond` messages per second since the start.
+      if (options.perSecond) {
+        const due = started + (index * 1000) / options.perSecond;
+        if (due > performance.now()) await new Promise((resolve) => setTimeout(resolve, due - performance.now()));
+      }
       const { position } = await producer.send(topic, message.value, message.key, undefined, message.partition);
       deliveries.push(position);
     }

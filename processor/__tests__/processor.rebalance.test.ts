@@ -3,25 +3,33 @@ import { createTestDatabase, type TestDatabase } from '../../lib/testing/databas
 import { uniqueTopic } from '../../lib/testing/kafka.js';
 import { expectDatabaseMatchesOracle, expectNotificationsMatch } from './assertions.js';
 import {
-  budget, committedCount, currentAssignment, flushedBatches, LOG, metricValue, PROCESSOR_START_WAIT_MS, scrape, startProcessor, stopWithin, waitFor, type RunningProcessor,
+  budget, committedCount, currentAssignment, flushedBatches, LOG, metricValue, PROCESSOR_START_WAIT_MS, scrape, startProcessor, stopWithin, waitFor,
+  type RunningProcessor,
 } from './helpers.js';
 import { generateStream, PARTITIONS, produceStream, type ProducedMessage } from './stream.js';
 
-// Two and three instances in one group, joining and leaving between the parts of a stream. Every
-// phase waits until each member owns its partitions in the new generation and until the members
-// have read everything produced so far, so each membership change is a real rebalance with
-// records held: batches flush only by size (BATCH_MAX_WAIT_MS is out of reach), so what a member
-// holds when its partitions are revoked is known exactly and must be committed by its revoke
-// flush (or its shutdown flush when it leaves), before the partitions move. The database then
-// ends in the oracle's state, and every record was read exactly once across all instances.
+// Two, three and four instances in one group, joining and leaving between the parts of a stream.
+//
+// Quiet changes: the members have read everything produced so far, then one joins or leaves, and
+// the test waits until every member owns partitions of the new generation. Batches flush only by
+// size (BATCH_MAX_WAIT_MS is out of reach), so what each member holds at the change is known
+// exactly (records read minus records in its committed batches, from its 'batch flushed' lines)
+// and must be committed by exactly one revoke flush (shutdown flush for the leaver) before the
+// partitions move: after the rebalance everything produced is committed.
+//
+// A busy change: a member joins while records are being produced and read. Whatever is in
+// flight, every record must be read exactly once over all instances (a member that kept reading
+// revoked partitions would read some twice) and the end must match the oracle.
 
 const BATCH = 50;
 const ASSIGN_WAIT_MS = 30_000;
 const CATCH_UP_WAIT_MS = 60_000;
 const STOP_WAIT_MS = 40_000;
 const NOTIFY_WAIT_MS = 30_000;
-/** Join, join, leave, leave: each followed by a part of the stream; plus the first part. */
-const CHANGES = 4;
+/** Joins (second, third), leaves (first, third), then the busy join (fourth). */
+const CHANGES = 5;
+/** The busy part's production rate: slow enough that it spans the fourth member's join. */
+const BUSY_PER_SECOND = 150;
 
 let db: TestDatabase;
 const everyInstance: RunningProcessor[] = [];
@@ -36,17 +44,18 @@ afterAll(async () => {
 interface Member {
   name: string;
   processor: RunningProcessor;
-  /** Messages it read before the current phase (its consumed counter then). */
+  /** Its consumed counter when the current phase began, and last scraped. */
   consumedAtPhaseStart: number;
-  /** Its consumed counter, last scraped. */
   consumed: number;
-  /** Index into its log where the current phase began. */
+  /** Index into its log where the current phase (or change) began. */
   logMark: number;
+  /** What it held when the last quiet change began. */
+  heldAtChange: number;
 }
 
 describe('several processors in one group', () => {
   it(
-    'share partitions through joins and leaves mid-stream, flush what they hold on every revoke, and match the oracle',
+    'share partitions through joins and leaves, flush exactly what they hold on every revoke, read every record once, and match the oracle',
     async () => {
       const topic = uniqueTopic('rebalance');
       const groupId = 'rebalance-group';
@@ -56,40 +65,48 @@ describe('several processors in one group', () => {
       const env = { DATABASE_URL: db.url, KAFKA_TOPIC: topic, KAFKA_GROUP_ID: groupId, BATCH_MAX_RECORDS: String(BATCH), BATCH_MAX_WAIT_MS: '600000', LOG_LEVEL: 'debug' };
       const live: Member[] = [];
       const gone: Member[] = [];
-      let revokeFlushes = 0;
+      const revokeFlushes: string[] = [];
 
-      const producePart = async (part: number): Promise<void> => {
-        const from = Math.floor((stream.length * part) / parts);
-        const to = Math.floor((stream.length * (part + 1)) / parts);
-        produced.push(...(await produceStream(topic, stream.slice(from, to))));
+      const part = (index: number) => stream.slice(Math.floor((stream.length * index) / parts), Math.floor((stream.length * (index + 1)) / parts));
+      const producePart = async (index: number, perSecond?: number): Promise<void> => {
+        produced.push(...(await produceStream(topic, part(index), { perSecond })));
       };
+      const committed = (): Promise<number> => committedCount(db.pool, groupId, topic);
       const describe = async (): Promise<string> =>
-        `committed ${await committedCount(db.pool, groupId, topic)} of ${produced.length} produced; ` +
-        live.map((m) => `${m.name}: consumed ${m.consumed}, owns [${currentAssignment(m.processor).join(',')}]`).join('; ') +
+        `committed ${await committed()} of ${produced.length} produced; ` +
+        live.map((m) => `${m.name}: consumed ${m.consumed}, holds ${held(m)}, owns [${currentAssignment(m.processor).join(',')}]`).join('; ') +
         `\n${live.map((m) => `--- ${m.name}\n${m.processor.output().slice(-1500)}`).join('\n')}`;
-      /** Records a member holds: what it read this phase beyond the full batches it flushed. */
-      const held = (member: Member): number => (member.consumed - member.consumedAtPhaseStart) % BATCH;
+      /** Records a member read and has not committed: its consumed counter minus its committed batches. */
+      const held = (member: Member): number => member.consumed - flushedBatches(member.processor).reduce((sum, b) => sum + b.records, 0);
       const scrapeAll = async (): Promise<void> => {
         for (const member of live) member.consumed = metricValue(await scrape(member.processor), 'wsm_processor_events_consumed_total') ?? 0;
       };
       const consumedEverywhere = (): number => [...live, ...gone].reduce((sum, m) => sum + m.consumed, 0);
 
-      /** Every record produced so far was read exactly once, and all full batches are committed. */
+      /**
+       * Every record produced so far was read, once, and everything but what the members hold is
+       * committed; the same on two polls in a row, so no flush was between its counters.
+       */
       const catchUp = async (): Promise<void> => {
+        let previous = '';
         await waitFor(
           async () => {
             await scrapeAll();
-            if (consumedEverywhere() !== produced.length) return false;
-            const holding = live.reduce((sum, m) => sum + held(m), 0);
-            return (await committedCount(db.pool, groupId, topic)) === produced.length - holding;
+            const read = consumedEverywhere();
+            if (read > produced.length) throw new Error(`records read twice: ${read} read of ${produced.length} produced\n${await describe()}`);
+            const state = JSON.stringify([read, await committed(), live.map(held)]);
+            const done = read === produced.length && (await committed()) === produced.length - live.reduce((sum, m) => sum + held(m), 0) && state === previous;
+            previous = state;
+            return done;
           },
           CATCH_UP_WAIT_MS,
           describe,
         );
+        for (const member of live) member.heldAtChange = held(member);
       };
 
-      /** Waits until every live member owns partitions of a generation after `change`, covering the topic. */
-      const rebalanced = async (previous: Member[]): Promise<void> => {
+      /** Waits until every live member owns partitions of the generation after the change, together all of them. */
+      const rebalanced = async (previous: Member[], quiet: boolean): Promise<void> => {
         await Promise.all(live.map((m) => m.processor.waitForLog(LOG.assigned, `${m.name}'s assignment after the change`, ASSIGN_WAIT_MS, m.logMark)));
         await waitFor(
           () => {
@@ -99,12 +116,14 @@ describe('several processors in one group', () => {
           ASSIGN_WAIT_MS,
           describe,
         );
-        // Everything held when the partitions were revoked was committed, by the holder, in one revoke flush.
-        expect(await committedCount(db.pool, groupId, topic)).toBe(produced.length);
-        for (const member of previous.filter((m) => live.includes(m))) {
-          const revokes = flushedBatches(member.processor, member.logMark).filter((b) => b.reason === 'revoke');
-          expect(revokes.map((b) => b.records), `${member.name}'s revoke flushes`).toEqual(held(member) > 0 ? [held(member)] : []);
-          revokeFlushes += revokes.length;
+        if (quiet) {
+          // What each member held was committed, by itself, in one revoke flush, before its partitions moved.
+          expect(await committed()).toBe(produced.length);
+          for (const member of previous.filter((m) => live.includes(m))) {
+            const revokes = flushedBatches(member.processor, member.logMark).filter((b) => b.reason === 'revoke');
+            expect(revokes.map((b) => b.records), `${member.name}'s revoke flushes`).toEqual(member.heldAtChange > 0 ? [member.heldAtChange] : []);
+            if (revokes.length > 0) revokeFlushes.push(`${member.name}:${revokes[0]!.records}`);
+          }
         }
         await scrapeAll();
         for (const member of live) {
@@ -113,13 +132,13 @@ describe('several processors in one group', () => {
         }
       };
 
-      const join = async (name: string): Promise<void> => {
+      const join = async (name: string, quiet = true): Promise<void> => {
         const previous = [...live];
         for (const member of live) member.logMark = member.processor.logs().length;
         const processor = await startProcessor(env);
         everyInstance.push(processor);
-        live.push({ name, processor, consumedAtPhaseStart: 0, consumed: 0, logMark: 0 });
-        await rebalanced(previous);
+        live.push({ name, processor, consumedAtPhaseStart: 0, consumed: 0, logMark: 0, heldAtChange: 0 });
+        await rebalanced(previous, quiet);
       };
 
       const leave = async (name: string, last = false): Promise<void> => {
@@ -131,46 +150,66 @@ describe('several processors in one group', () => {
         expect(await stopWithin(member.processor, 'SIGTERM', STOP_WAIT_MS)).toBe(0);
         // Its shutdown flush committed what it held; it read nothing more after being caught up.
         const shutdown = flushedBatches(member.processor, mark);
-        expect(shutdown.map((b) => `${b.reason}:${b.records}`), `${name}'s flushes after SIGTERM`).toEqual(held(member) > 0 ? [`shutdown:${held(member)}`] : []);
+        expect(shutdown.map((b) => `${b.reason}:${b.records}`), `${name}'s flushes after SIGTERM`).toEqual(member.heldAtChange > 0 ? [`shutdown:${member.heldAtChange}`] : []);
         gone.push(member);
-        if (last) expect(await committedCount(db.pool, groupId, topic)).toBe(produced.length);
-        else await rebalanced(previous);
+        if (last) expect(await committed()).toBe(produced.length);
+        else await rebalanced(previous, true);
       };
 
-      /** Every member read from its partitions and committed batches in the phase that just ended. */
+      /** In a quiet phase, every member read from its partitions and committed only full batches of what it read. */
       const everyoneWorked = (): void => {
         for (const member of live) {
-          expect(member.consumed - member.consumedAtPhaseStart, `${member.name} read nothing this phase`).toBeGreaterThan(0);
+          const read = member.consumed - member.consumedAtPhaseStart;
+          expect(read, `${member.name} read nothing this phase`).toBeGreaterThan(0);
           const batches = flushedBatches(member.processor, member.logMark);
           expect(batches.every((b) => b.reason === 'size' && b.records === BATCH), `${member.name}: only full batches while caught up`).toBe(true);
-          expect(batches.length, `${member.name}'s committed batches this phase`).toBe(Math.floor((member.consumed - member.consumedAtPhaseStart) / BATCH));
+          // It began the phase holding nothing (revoke flush, or new), so it holds the remainder now.
+          expect(batches.length, `${member.name}'s committed batches this phase`).toBe(Math.floor(read / BATCH));
+          expect(member.heldAtChange).toBe(read % BATCH);
         }
       };
 
-      // Each part is produced once the group has settled, so no record is read during a rebalance.
+      // Each quiet part is produced once the group has settled, so no record is read during a rebalance.
       await join('first');
       await producePart(0);
       await catchUp();
       everyoneWorked();
-      for (const [part, change] of [[1, () => join('second')], [2, () => join('third')], [3, () => leave('first')], [4, () => leave('third')]] as const) {
+      for (const [index, change] of [[1, () => join('second')], [2, () => join('third')], [3, () => leave('first')], [4, () => leave('third')]] as const) {
         await change();
-        await producePart(part);
+        await producePart(index);
         await catchUp();
         everyoneWorked();
       }
-      expect(revokeFlushes, 'revoke flushes that committed held records').toBeGreaterThan(0);
+      expect(revokeFlushes.length, 'revoke flushes that committed held records').toBeGreaterThan(0);
+
+      // The busy change: 'fourth' joins while the last part is produced and read.
+      const busy = producePart(5, BUSY_PER_SECOND);
+      await join('fourth', false);
+      await busy;
+      await catchUp();
+      const fourth = live.find((m) => m.name === 'fourth')!;
+      expect(fourth.consumed, 'fourth read part of the busy part').toBeGreaterThan(0);
+      await leave('fourth');
+      await catchUp();
       await leave('second', true);
+      console.log(`revoke flushes of held records: ${revokeFlushes.join(', ')}`);
       expect(consumedEverywhere(), 'records read, over all instances').toBe(stream.length);
-      expect(await committedCount(db.pool, groupId, topic)).toBe(stream.length);
+      expect(await committed()).toBe(stream.length);
 
       const check = await expectDatabaseMatchesOracle(db.pool, produced);
       await expectNotificationsMatch(db.pool, `${topic}.notify`, check, NOTIFY_WAIT_MS);
     },
     budget([
-      3 * PROCESSOR_START_WAIT_MS,
+      4 * PROCESSOR_START_WAIT_MS,
       (CHANGES + 1) * (2 * ASSIGN_WAIT_MS + CATCH_UP_WAIT_MS),
-      3 * STOP_WAIT_MS,
+      part5Seconds() * 1000,
+      4 * STOP_WAIT_MS,
       NOTIFY_WAIT_MS,
     ]),
   );
 });
+
+/** How long producing the busy part takes at BUSY_PER_SECOND (an upper bound: the stream is about 7k messages). */
+function part5Seconds(): number {
+  return Math.ceil(8000 / (CHANGES + 1) / BUSY_PER_SECOND);
+}

@@ -183,11 +183,12 @@ export function generateStream(options: StreamOptions): StreamMessage[] & { coun
   return Object.assign(stream, { counts });
 }
 
-/** Produces the stream in order, each message to its partition with its key; resolves with the offsets. */
-export async function produceStream(topic: string, stream: readonly StreamMessage[]): Promise<ProducedMessage[]> {
+/** Produces the stream in order, each message to its partition with its key (paced when asked); resolves with the offsets. */
+export async function produceStream(topic: string, stream: readonly StreamMessage[], options: { perSecond?: number } = {}): Promise<ProducedMessage[]> {
   const positions = await produce(
     topic,
     stream.map((message) => ({ value: encode(message.envelope), key: message.key, partition: message.partition })),
+    options,
   );
   return stream.map((message, index) => {
     const position = positions[index]!;
