@@ -196,3 +196,8 @@ export async function produceStream(topic: string, stream: readonly StreamMessag
     return { ...message, topic, offset: position.offset };
   });
 }
+
+/** Produces envelopes in order, keyed by warehouse id as producers should key them (the partitioner picks the partition). */
+export async function produceKeyed(topic: string, events: readonly Envelope[]): Promise<void> {
+  await produce(topic, events.map((event) => ({ value: encode(event), key: event.data.warehouse_id })));
+}
