@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { PROCESSOR_SHUTDOWN_BUDGET_MS } from '../../lib/shutdown-budget.js';
 import { createTestDatabase, type TestDatabase } from '../../lib/testing/database.js';
 import { uniqueTopic, watchGroup } from '../../lib/testing/kafka.js';
 import { startTcpProxy, type TcpProxy } from '../../lib/testing/tcp-proxy.js';
@@ -10,13 +11,13 @@ import { generateStream, produceStream } from './stream.js';
 
 // Shutdown with records read but not yet flushed. SIGTERM or SIGINT: stop fetching, flush what is
 // held (flush reason "shutdown"), commit, leave the group, exit 0. With the database unreachable,
-// the last flush is given up after its bound (SHUTDOWN_FLUSH_TIMEOUT_MS, 30 s, processor/main.ts)
-// and the process still exits; what it held is redelivered to the next instance.
+// the last flush is given up after its bound (lib/shutdown-budget.ts) and the process still exits;
+// what it held is redelivered to the next instance.
 
 const CONSUME_WAIT_MS = 30_000;
 const STOP_WAIT_MS = 30_000;
-/** The processor's own bound on the last flush (processor/main.ts), which the stop must outlast. */
-const SHUTDOWN_FLUSH_TIMEOUT_MS = 30_000;
+/** The processor's own bound on the last flush, which the stop must outlast. */
+const SHUTDOWN_FLUSH_TIMEOUT_MS = PROCESSOR_SHUTDOWN_BUDGET_MS.lastFlush;
 /**
  * Leaving the group, seen from another member: a LeaveGroup makes the coordinator rebalance at
  * once, and the other member is revoked at its next heartbeat (every second); a member that
