@@ -388,7 +388,8 @@ describe('the console in a browser', () => {
     for (const view of CONSOLE_VIEWS) {
       await page.goto(`${api.baseUrl}/console/${view}?warehouseId=${W1}&productId=${P}&movementId=${randomUUID()}`);
       await page.locator('h1').waitFor();
-      await page.locator('#main .state.loading').waitFor({ state: 'detached' });
+      // Every loader gone: a view with two lists shows two at once (a strict locator then throws).
+      await page.waitForFunction(() => document.querySelector('#main .state.loading') === null);
       const layout = await page.evaluate(() => ({ overflow: document.documentElement.scrollWidth - innerWidth, font: parseFloat(getComputedStyle(document.body).fontSize) }));
       expect(layout.overflow, `${view}: nothing wider than the phone`).toBeLessThanOrEqual(0);
       expect(layout.font, `${view}: text size`).toBeGreaterThanOrEqual(16);
