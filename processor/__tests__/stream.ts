@@ -39,7 +39,7 @@ export interface ProducedMessage extends StreamMessage {
 
 export interface StreamOptions {
   movements: number;
-  /** At least PARTITIONS + 1, so that every partition has a warehouse and copies can move. */
+  /** At least 2, so a copy can move to another partition; more than PARTITIONS fills them all. */
   warehouses?: number;
   products?: number;
   seed?: number;
@@ -83,7 +83,7 @@ export function generateStream(options: StreamOptions): StreamMessage[] & { coun
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
   };
   const warehouseCount = options.warehouses ?? 6;
-  if (warehouseCount <= PARTITIONS) throw new Error(`generateStream: at least ${PARTITIONS + 1} warehouses`);
+  if (warehouseCount < 2) throw new Error('generateStream: at least 2 warehouses, so a copy can go to another partition');
   const warehouses = Array.from({ length: warehouseCount }, uuid);
   const products = Array.from({ length: options.products ?? 10 }, uuid);
   const partitionOf = (warehouse: string): number => warehouses.indexOf(warehouse) % PARTITIONS;
