@@ -25,6 +25,8 @@ export interface DeadLetterRecord extends Position {
   payload: Buffer;
   /** The payload's original size (it may have been cut). */
   payloadBytes: number;
+  /** Reduced to position, reason and sizes after the database refused it whole (processor/flusher.ts). */
+  bare?: boolean;
 }
 
 export type BatchRecord = EventRecord | DeadLetterRecord;
@@ -70,10 +72,6 @@ export class Batch {
 
   get partitionRanges(): PartitionRange[] {
     return [...this.ranges.values()];
-  }
-
-  hasPartition(partition: number): boolean {
-    return this.ranges.has(partition);
   }
 
   events(): EventRecord[] {

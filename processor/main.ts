@@ -11,9 +11,7 @@ import { startMockCluster, type MockCluster } from '../lib/kafka/mock-cluster.js
 import { KafkaProducer } from '../lib/kafka/producer.js';
 import { redactUrl } from '../lib/db/url.js';
 import { PROCESSOR_SHUTDOWN_BUDGET_MS } from '../lib/shutdown-budget.js';
-import { backoffDelayMs, sleep } from './backoff.js';
-import { Batcher } from './batcher.js';
-import { Consumer } from './consumer.js';
+import { retry } from './backoff.js';
 import { Flusher, FlushAbandoned } from './flusher.js';
 import { startHealthServer } from './health.js';
 import { createProcessorMetrics } from './metrics.js';
@@ -66,58 +64,57 @@ async function main(): Promise<void> {
     log.fatal({ err: error }, 'processor cannot continue; exiting so it restarts from the stored offsets');
     process.exit(1);
   };
+  const databaseAnswers = async (): Promise<boolean> => {
+    try {
+      await pool.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  };
 
-  // The flusher and the batcher call back into the consumer and the runner built after them.
-  const late: { runner?: Runner; consumer?: Consumer } = {};
   const notifier = new Notifier(producer, config.KAFKA_NOTIFY_TOPIC, metrics);
-  const flusher = new Flusher({
-    writer,
-    producer,
-    deadLetterTopic: config.KAFKA_DLQ_TOPIC,
-    notifier,
-    metrics,
-    commitKafkaOffsets: (ranges) => late.consumer?.commit(ranges),
-    shutdown: shutdown.signal,
-  });
-  const batcher = new Batcher(
-    config.KAFKA_TOPIC,
-    config.BATCH_MAX_RECORDS,
-    config.BATCH_MAX_WAIT_MS,
-    (batch, reason) => flusher.flush(batch, reason),
-    (error) => (error instanceof FlushAbandoned ? log.warn({ err: error }, 'flush abandoned at shutdown') : fatal(error)),
-    () => late.runner?.requestRestart(),
-  );
-  const consumer = new Consumer({
-    brokers,
-    groupId: config.KAFKA_GROUP_ID,
-    topic: config.KAFKA_TOPIC,
-    clientId,
-    startOffsets: (partitions) => withRetries('read stored offsets', () => readStoredOffsets(pool, config.KAFKA_GROUP_ID, config.KAFKA_TOPIC, partitions), shutdown.signal),
-    onRevoke: () => batcher.flushNow('revoke'),
-    onLag: (partition, lag) => metrics.consumerLag.set({ topic: config.KAFKA_TOPIC, partition: String(partition) }, lag),
-    onAssignmentChange: (partitions) => {
-      metrics.assignedPartitions.set(partitions.length);
-      metrics.consumerLag.reset();
+  const flusher = new Flusher({ writer, producer, deadLetterTopic: config.KAFKA_DLQ_TOPIC, notifier, metrics, shutdown: shutdown.signal, databaseAnswers });
+  const runner = new Runner({
+    consumer: {
+      brokers,
+      groupId: config.KAFKA_GROUP_ID,
+      topic: config.KAFKA_TOPIC,
+      clientId,
+      startOffsets: (partitions) =>
+        retry(() => readStoredOffsets(pool, config.KAFKA_GROUP_ID, config.KAFKA_TOPIC, partitions), {
+          signal: shutdown.signal,
+          onRetry: (error, attempt, delayMs) => log.warn({ err: error, attempt, delayMs }, 'reading stored offsets failed; retrying'),
+        }),
+      onLag: (partition, lag) => metrics.consumerLag.set({ topic: config.KAFKA_TOPIC, partition: String(partition) }, lag),
+      onAssignmentChange: (partitions) => {
+        metrics.assignedPartitions.set(partitions.length);
+        metrics.consumerLag.reset();
+      },
+      onFatal: fatal,
     },
-    onFatal: fatal,
+    maxRecords: config.BATCH_MAX_RECORDS,
+    maxWaitMs: config.BATCH_MAX_WAIT_MS,
+    flush: (batch, reason) => flusher.flush(batch, reason),
+    onFlushFailure: (error) => (error instanceof FlushAbandoned ? log.warn({ err: error }, 'flush abandoned at shutdown') : fatal(error)),
+    metrics,
   });
-  late.consumer = consumer;
-  await consumer.connect();
-  const runner = new Runner(consumer, batcher, metrics);
-  late.runner = runner;
+  await runner.connect();
   const health = await startHealthServer(config.PROCESSOR_PORT, metrics.registry, {
     async ready() {
-      const checks: Record<string, string> = { group: consumer.hasJoined ? 'joined' : 'not joined' };
+      const checks: Record<string, string> = { group: runner.hasJoined ? 'joined' : 'not joined' };
       try {
         await pool.query('SELECT 1');
         checks.database = 'reachable';
       } catch (error) {
         checks.database = `unreachable: ${(error as Error).message}`;
       }
-      return { ready: consumer.hasJoined && checks.database === 'reachable', checks };
+      const flushing = flusher.health();
+      checks.flush = flushing.detail;
+      return { ready: runner.hasJoined && checks.database === 'reachable' && flushing.ok, checks };
     },
   });
-  const metricsTimer = setInterval(() => metrics.inFlightRecords.set(batcher.inFlightRecords), 1000);
+  const metricsTimer = setInterval(() => metrics.inFlightRecords.set(runner.inFlightRecords), 1000);
   runner.start();
   log.info(
     { topic: config.KAFKA_TOPIC, groupId: config.KAFKA_GROUP_ID, brokers, database: redactUrl(config.DATABASE_URL), port: config.PROCESSOR_PORT,
@@ -130,10 +127,9 @@ async function main(): Promise<void> {
     exiting = true;
     log.info({ signal }, 'shutting down: stop fetching, flush, commit, leave the group');
     const deadline = setTimeout(() => shutdown.abort(), SHUTDOWN_FLUSH_TIMEOUT_MS);
-    await runner.stop();
-    await batcher.flushNow('shutdown');
+    await runner.drain();
     clearTimeout(deadline);
-    await consumer.disconnect();
+    await runner.disconnect();
     clearInterval(metricsTimer);
     await producer.close();
     await writer.close();
@@ -145,20 +141,6 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-}
-
-/** Retries `action` with jittered backoff until it succeeds or `signal` aborts. */
-async function withRetries<T>(what: string, action: () => Promise<T>, signal: AbortSignal): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await action();
-    } catch (error) {
-      if (signal.aborted) throw error;
-      const delay = backoffDelayMs(attempt, 200, 10_000);
-      log.warn({ err: error, attempt, delayMs: delay }, `${what} failed; retrying`);
-      await sleep(delay, signal);
-    }
-  }
 }
 
 main().catch((error: unknown) => {
