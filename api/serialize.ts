@@ -63,12 +63,17 @@ export function historyItemBody(row: Event): z.output<typeof historyItemSchema> 
 
 export function deadLetterBody(row: DeadLetter): z.output<typeof deadLetterSchema> {
   const payload = Buffer.from(row.payload);
+  const key = row.messageKey === null ? null : Buffer.from(row.messageKey);
+  // The column's shape (its migration): [{ key, value: base64 }].
+  const headers = Array.isArray(row.headers) ? (row.headers as { key: string; value: string }[]) : [];
   return {
     id: Number(row.id),
     topic: row.topic,
     partition: row.partition,
     offset: Number(row.offset),
-    messageKey: row.messageKey,
+    messageKey: key?.toString('utf8') ?? null,
+    messageKeyBase64: key?.toString('base64') ?? null,
+    headers: headers.map((header) => ({ key: header.key, valueBase64: header.value })),
     payload: payload.toString('utf8'),
     payloadBase64: payload.toString('base64'),
     payloadBytes: row.payloadBytes,

@@ -1,4 +1,5 @@
 import type { DeadLetterReason, MovementEvent } from '../lib/event.js';
+import type { KafkaHeaders } from '../lib/kafka/client.js';
 
 /** Where a message came from. */
 export interface Position {
@@ -11,9 +12,11 @@ export interface Position {
 export interface EventRecord extends Position {
   kind: 'event';
   event: MovementEvent;
-  key: string | null;
+  /** The message key, as bytes. */
+  key: Buffer | null;
   /** The raw message, kept until commit in case the database refuses the event and it must be dead-lettered. */
   payload?: Buffer;
+  headers?: KafkaHeaders;
 }
 
 /** A consumed message that failed validation (or, after bisection, the database's checks). */
@@ -21,8 +24,11 @@ export interface DeadLetterRecord extends Position {
   kind: 'dead_letter';
   reason: DeadLetterReason;
   detail: string;
-  key: string | null;
+  /** The message key, as bytes. */
+  key: Buffer | null;
   payload: Buffer;
+  /** The message's headers (values are bytes). */
+  headers?: KafkaHeaders;
   /** The payload's original size (it may have been cut). */
   payloadBytes: number;
   /** Reduced to position, reason and sizes after the database refused it whole (processor/flusher.ts). */

@@ -24,6 +24,7 @@ export async function publishDeadLetters(producer: KafkaProducer, topic: string,
       { [DLQ_HEADERS.topic]: record.topic },
       { [DLQ_HEADERS.partition]: String(record.partition) },
       { [DLQ_HEADERS.offset]: String(record.offset) },
+      ...(record.headers ?? []),
     ]);
     deliveries.push(delivered);
   }

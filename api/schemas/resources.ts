@@ -97,7 +97,11 @@ export const deadLetterSchema = z.object({
   topic: z.string(),
   partition: z.number().int(),
   offset: z.number().int(),
-  messageKey: z.string().nullable(),
+  messageKey: z.string().nullable().describe('The message key as UTF-8 text (invalid bytes replaced); null without a key.'),
+  messageKeyBase64: z.string().nullable().describe('The key bytes, base64.'),
+  headers: z
+    .array(z.object({ key: z.string(), valueBase64: z.string() }))
+    .describe('The message headers in order, values base64.'),
   payload: z.string().describe('The raw payload as UTF-8 text (invalid bytes replaced), cut to its first 4 KiB.'),
   payloadBase64: z.string().describe('The same bytes, base64.'),
   payloadBytes: z.number().int().describe('Size of the original payload.'),

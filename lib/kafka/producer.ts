@@ -57,7 +57,7 @@ export class KafkaProducer {
    * Queues one message and resolves when the broker acknowledged it. The returned promise of
    * `enqueue` resolves once the message is in librdkafka's queue; `delivered` when acknowledged.
    */
-  async send(topic: string, value: Buffer | null, key?: string | null, headers?: KafkaHeaders, partition?: number): Promise<{ delivered: Promise<void> }> {
+  async send(topic: string, value: Buffer | null, key?: string | Buffer | null, headers?: KafkaHeaders, partition?: number): Promise<{ delivered: Promise<void> }> {
     const id = this.nextId++;
     const delivered = new Promise<void>((resolve, reject) => this.pending.set(id, { resolve, reject }));
     try {

@@ -25,7 +25,7 @@ export async function applyEnvelopes(
   for (const envelope of envelopes) {
     const result = validateEnvelope(envelope);
     if (!result.ok) throw new Error(`applyEnvelopes: invalid envelope (${result.reason}: ${result.detail})`);
-    batch.add({ kind: 'event', topic, partition: 0, offset: offset++, key: result.event.warehouseId, event: result.event });
+    batch.add({ kind: 'event', topic, partition: 0, offset: offset++, key: Buffer.from(result.event.warehouseId), event: result.event });
   }
   const writer = new BatchWriter({ databaseUrl, groupId, lowStockThreshold: options.lowThreshold ?? 10, collectNotifications: false });
   try {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { baseClientConfig, connectClient, disconnectClient, RdKafka, type KafkaMessage } from '../kafka/client.js';
+import type { KafkaHeaders } from '../kafka/client.js';
 import { KafkaProducer } from '../kafka/producer.js';
 
 /** Kafka helpers for tests, on the real client against the run's mock cluster. */
@@ -17,14 +18,14 @@ export function uniqueTopic(prefix = 'test'): string {
 /** Produces `messages` (in order, per key) and waits until all are acknowledged. */
 export async function produce(
   topic: string,
-  messages: { value: Buffer | null; key?: string | null; partition?: number }[],
+  messages: { value: Buffer | null; key?: string | Buffer | null; partition?: number; headers?: KafkaHeaders }[],
 ): Promise<void> {
   const producer = new KafkaProducer(kafkaBrokers(), 'test-producer');
   await producer.connect();
   try {
     const deliveries: Promise<void>[] = [];
     for (const message of messages) {
-      const { delivered } = await producer.send(topic, message.value, message.key, undefined, message.partition);
+      const { delivered } = await producer.send(topic, message.value, message.key, message.headers, message.partition);
       deliveries.push(delivered);
     }
     await producer.flush();

@@ -90,7 +90,7 @@ describe('schema.prisma against the migrated database', () => {
   it('DeadLetter', async () => {
     const payload = Buffer.from([0xff, 0x00, 0x7b]);
     await prisma.deadLetter.create({
-      data: { topic: 't', partition: 1, offset: 5n, messageKey: 'k', payload, payloadBytes: 3, reason: 'malformed_json', detail: 'x' },
+      data: { topic: 't', partition: 1, offset: 5n, messageKey: Buffer.from('k'), payload, payloadBytes: 3, reason: 'malformed_json', detail: 'x' },
     });
     const read = await prisma.deadLetter.findUniqueOrThrow({ where: { topic_partition_offset: { topic: 't', partition: 1, offset: 5n } } });
     expect(Buffer.from(read.payload)).toEqual(payload);
