@@ -199,6 +199,10 @@ export class Consumer {
     const offsets = new Map(partitions.map((partition) => [partition, stored.get(partition) ?? OFFSET_BEGINNING]));
     const assignment = partitions.map((partition) => ({ topic: this.options.topic, partition, offset: offsets.get(partition)! }));
     this.consumer.assign(assignment);
+    // A pause is a flag on the partition that outlives unassign (librdkafka clears only its own
+    // pauses on assign, rdkafka_assignment.c): a partition paused before a fence restart or a
+    // rebalance would otherwise stay paused for good while this instance believes it resumed.
+    if (assignment.length > 0) this.consumer.resume(assignment.map(({ topic, partition }) => ({ topic, partition })));
     this.assigned = [...partitions].sort((a, b) => a - b);
     this.readable = new Set(partitions);
     this.positions = new Map([...offsets].filter(([, offset]) => offset >= 0));
