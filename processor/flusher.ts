@@ -163,18 +163,29 @@ export class Flusher {
     return refused;
   }
 
-  /** Publishes dead letters to the dead-letter topic, retrying until the broker has them all. */
+  /**
+   * Publishes dead letters to the dead-letter topic, retrying until the broker has them all; a
+   * retry republishes only what the broker has not acknowledged.
+   */
   private async publish(records: readonly DeadLetterRecord[]): Promise<void> {
-    if (records.length === 0) return;
+    let pending = records;
+    if (pending.length === 0) return;
     try {
-      await retry(() => publishDeadLetters(this.deps.producer, this.deps.deadLetterTopic, records), {
-        signal: this.deps.shutdown,
-        onRetry: (error, attempt, delayMs) => {
-          this.failing ??= { sinceMs: Date.now(), error: '' };
-          this.failing.error = `dead-letter topic: ${(error as Error).message}`;
-          log.warn({ err: error, attempt, delayMs, records: records.length }, 'publishing dead letters failed; retrying');
+      await retry(
+        async () => {
+          const result = await publishDeadLetters(this.deps.producer, this.deps.deadLetterTopic, pending);
+          pending = result.undelivered;
+          if (result.error) throw result.error;
         },
-      });
+        {
+          signal: this.deps.shutdown,
+          onRetry: (error, attempt, delayMs) => {
+            this.failing ??= { sinceMs: Date.now(), error: '' };
+            this.failing.error = `dead-letter topic: ${(error as Error).message}`;
+            log.warn({ err: error, attempt, delayMs, records: pending.length }, 'publishing dead letters failed; retrying');
+          },
+        },
+      );
     } catch (error) {
       if (error instanceof RetryAborted) throw new FlushAbandoned('shutdown while publishing dead letters', { cause: error.cause });
       throw error;

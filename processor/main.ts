@@ -5,10 +5,11 @@
  */
 import { hostname } from 'node:os';
 import pg from 'pg';
-import { loadConfig } from '../lib/config.js';
+import { loadConfig, type Config } from '../lib/config.js';
 import { createLogger } from '../lib/log.js';
 import { startMockCluster, type MockCluster } from '../lib/kafka/mock-cluster.js';
 import { KafkaProducer } from '../lib/kafka/producer.js';
+import { ensureMockTopics, missingTopics } from '../lib/kafka/topics.js';
 import { redactUrl } from '../lib/db/url.js';
 import { PROCESSOR_SHUTDOWN_BUDGET_MS } from '../lib/shutdown-budget.js';
 import { retry } from './backoff.js';
@@ -38,8 +39,10 @@ async function main(): Promise<void> {
   if (brokers === 'mock') {
     mock = await startMockCluster();
     brokers = mock.bootstrapServers;
+    await ensureMockTopics(brokers, [config.KAFKA_TOPIC, config.KAFKA_DLQ_TOPIC, config.KAFKA_NOTIFY_TOPIC]);
     log.info({ brokers }, 'started the in-process librdkafka mock cluster');
   }
+  await assertTopicsExist(brokers, config);
 
   // Small pool for start offsets and readiness; batches go through the writer's own connection.
   const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2, application_name: 'processor' });
@@ -52,8 +55,11 @@ async function main(): Promise<void> {
     crashAt: config.PROCESSOR_CRASH_AT,
     crashOnBatch: config.PROCESSOR_CRASH_ON_BATCH,
   });
-  const producer = new KafkaProducer(brokers, `${clientId}-producer`);
-  await producer.connect();
+  // Two producers: dead letters must never wait behind notifications, whose queue can fill (they
+  // are produced unawaited, 20k per batch at peak) and whose loss is tolerable.
+  const producer = new KafkaProducer(brokers, `${clientId}-notifications`);
+  const deadLetterProducer = new KafkaProducer(brokers, `${clientId}-dead-letters`);
+  await Promise.all([producer.connect(), deadLetterProducer.connect()]);
 
   const shutdown = new AbortController();
   let exiting = false;
@@ -74,7 +80,7 @@ async function main(): Promise<void> {
   };
 
   const notifier = new Notifier(producer, config.KAFKA_NOTIFY_TOPIC, metrics);
-  const flusher = new Flusher({ writer, producer, deadLetterTopic: config.KAFKA_DLQ_TOPIC, notifier, metrics, shutdown: shutdown.signal, databaseAnswers });
+  const flusher = new Flusher({ writer, producer: deadLetterProducer, deadLetterTopic: config.KAFKA_DLQ_TOPIC, notifier, metrics, shutdown: shutdown.signal, databaseAnswers });
   const runner = new Runner({
     consumer: {
       brokers,
@@ -131,7 +137,7 @@ async function main(): Promise<void> {
     clearTimeout(deadline);
     await runner.disconnect();
     clearInterval(metricsTimer);
-    await producer.close();
+    await Promise.all([producer.close(), deadLetterProducer.close()]);
     await writer.close();
     await pool.end();
     await new Promise((resolve) => health.close(resolve));
@@ -141,6 +147,20 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/**
+ * Refuses to start when a configured topic is missing: producing to a missing dead-letter or
+ * notification topic waits out librdkafka's message timeout on every attempt and stalls flushing.
+ */
+async function assertTopicsExist(brokers: string, config: Config): Promise<void> {
+  const variables = { KAFKA_TOPIC: config.KAFKA_TOPIC, KAFKA_DLQ_TOPIC: config.KAFKA_DLQ_TOPIC, KAFKA_NOTIFY_TOPIC: config.KAFKA_NOTIFY_TOPIC };
+  const missing = new Set(await missingTopics(brokers, Object.values(variables)));
+  const named = Object.entries(variables).filter(([, topic]) => missing.has(topic));
+  if (named.length > 0) {
+    const list = named.map(([name, topic]) => `${topic} (${name})`).join(', ');
+    throw new Error(`topic ${list} does not exist in the Kafka cluster at ${brokers}: create it first`);
+  }
 }
 
 main().catch((error: unknown) => {

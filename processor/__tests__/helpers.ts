@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { freePort } from '../../lib/db/embedded-postgres.js';
+import { ensureMockTopics } from '../../lib/kafka/topics.js';
 import { kafkaBrokers } from '../../lib/testing/kafka.js';
 
 /** Helpers for processor tests that run the real processor as a child process. */
@@ -28,20 +29,27 @@ export interface ProcessorEnv {
   [name: string]: string | undefined;
 }
 
-/** Starts `processor/main.ts` against the test's database and the run's mock cluster. */
-export async function startProcessor(env: ProcessorEnv): Promise<RunningProcessor> {
+/**
+ * Starts `processor/main.ts` against the test's database and the run's mock cluster, creating its
+ * three topics first (the processor refuses to start without them) unless `createTopics` is false.
+ */
+export async function startProcessor(env: ProcessorEnv, options: { createTopics?: boolean } = {}): Promise<RunningProcessor> {
   const port = await freePort();
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    KAFKA_BROKERS: kafkaBrokers(),
+    KAFKA_DLQ_TOPIC: `${env.KAFKA_TOPIC}.dlq`,
+    KAFKA_NOTIFY_TOPIC: `${env.KAFKA_TOPIC}.notify`,
+    PROCESSOR_PORT: String(port),
+    LOG_LEVEL: process.env.TEST_PROCESSOR_LOG_LEVEL ?? 'info',
+    ...env,
+  };
+  if (options.createTopics ?? true) {
+    await ensureMockTopics(kafkaBrokers(), [childEnv.KAFKA_TOPIC!, childEnv.KAFKA_DLQ_TOPIC!, childEnv.KAFKA_NOTIFY_TOPIC!]);
+  }
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'processor/main.ts')], {
     cwd: ROOT,
-    env: {
-      ...process.env,
-      KAFKA_BROKERS: kafkaBrokers(),
-      KAFKA_DLQ_TOPIC: `${env.KAFKA_TOPIC}.dlq`,
-      KAFKA_NOTIFY_TOPIC: `${env.KAFKA_TOPIC}.notify`,
-      PROCESSOR_PORT: String(port),
-      LOG_LEVEL: process.env.TEST_PROCESSOR_LOG_LEVEL ?? 'info',
-      ...env,
-    },
+    env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
