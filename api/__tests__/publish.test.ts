@@ -57,6 +57,11 @@ describe('POST /api/events', () => {
     expect((await post({ ...movementData(), source: 'warehouse 7' })).body).toMatchObject({ reason: 'invalid_field' });
     expect((await post('{"broken": ')).status).toBe(400);
     expect((await post([1, 2])).status).toBe(400);
+    // Instants PostgreSQL and a Date cannot both hold (years 1-9999 UTC) are refused, not published.
+    for (const timestamp of ['0000-01-01T00:00:00Z', '9999-12-31T23:59:59-12:00']) {
+      expect((await post({ ...movementData(), timestamp })).body).toMatchObject({ reason: 'invalid_timestamp' });
+    }
+    expect((await post({ ...envelope(), time: Date.parse('9999-12-31T23:59:59.999Z') + 1 })).body).toMatchObject({ reason: 'invalid_timestamp' });
     const text = await api.request('POST', '/api/events', { body: 'hello', headers: { 'content-type': 'text/plain', authorization: `Bearer ${TOKEN}` } });
     expect(text.status).toBe(415);
   });
