@@ -44,13 +44,23 @@ export interface PartitionRange {
   next: number;
 }
 
+/** Offsets [from, to) of one partition that were never read: the log jumped over them. */
+export interface OffsetGap {
+  partition: number;
+  from: number;
+  to: number;
+}
+
 /**
- * A batch: records in the order they were read (so in offset order per partition), and each
- * partition's offset range. Valid and invalid records both move the offsets.
+ * A batch: records in the order they were read (so in offset order per partition), each
+ * partition's offset range, and the gaps inside those ranges. Valid and invalid records both move
+ * the offsets.
  */
 export class Batch {
   readonly records: BatchRecord[] = [];
   private readonly ranges = new Map<number, PartitionRange>();
+  /** Offsets missing between two consecutive records of a partition (apply_batch records them). */
+  readonly gaps: OffsetGap[] = [];
   /** Envelope `time` (epoch ms) of each valid event, for end-to-end latency. */
   private readonly producedAtMs: number[] = [];
   readonly startedAtMs = Date.now();
@@ -68,7 +78,10 @@ export class Batch {
     this.records.push(record);
     const range = this.ranges.get(record.partition);
     if (!range) this.ranges.set(record.partition, { partition: record.partition, first: record.offset, next: record.offset + 1 });
-    else range.next = Math.max(range.next, record.offset + 1);
+    else {
+      if (record.offset > range.next) this.gaps.push({ partition: record.partition, from: range.next, to: record.offset });
+      range.next = Math.max(range.next, record.offset + 1);
+    }
     if (record.kind === 'event') this.producedAtMs.push(record.event.producedAtMs);
   }
 

@@ -199,6 +199,12 @@ export class Flusher {
     metrics.eventsRejected.inc({ reason: 'insufficient_stock' }, apply.insufficient_stock);
     metrics.eventsRejected.inc({ reason: 'duplicate_movement_event' }, apply.duplicate_movement_event);
     metrics.eventsRedelivered.inc(apply.staged - apply.fresh);
+    metrics.eventsConflicting.inc(apply.conflicting);
+    if (apply.skipped_offsets > 0) {
+      metrics.skippedOffsets.inc(apply.skipped_offsets);
+      log.error({ skippedOffsets: apply.skipped_offsets, ranges: batch.partitionRanges }, 'offsets were skipped: messages deleted before they were read (see skipped_offsets)');
+    }
+    if (apply.conflicting > 0) log.warn({ conflicting: apply.conflicting }, 'message ids reused with different content: the first occurrence wins, the copies were ignored');
     metrics.statusChanges.inc(apply.status_changes);
     for (const record of batch.deadLetters()) metrics.deadLetters.inc({ reason: record.reason });
     metrics.batchRecords.observe(batch.size);

@@ -32,6 +32,16 @@ export function createProcessorMetrics(registry: Registry = createRegistry('proc
       help: 'Events ignored because their message id was already in the ledger (redelivery or producer duplicate).',
       registers,
     }),
+    eventsConflicting: new Counter({
+      name: 'wsm_processor_events_conflicting_total',
+      help: 'Redelivered events whose content differs from the ledger row of their message id (the first occurrence wins; counted in redelivered too).',
+      registers,
+    }),
+    skippedOffsets: new Counter({
+      name: 'wsm_processor_skipped_offsets_total',
+      help: 'Offsets never read because the log jumped past them (retention deleted unread messages); each jump is in the skipped_offsets table.',
+      registers,
+    }),
     deadLetters: new Counter({
       name: 'wsm_processor_dead_letters_total',
       help: 'Invalid messages sent to the dead-letter topic and table, by reason.',
@@ -96,6 +106,11 @@ export function createProcessorMetrics(registry: Registry = createRegistry('proc
     }),
     inFlightRecords: new Gauge({ name: 'wsm_processor_in_flight_records', help: 'Records read but not yet committed.', registers }),
     paused: new Gauge({ name: 'wsm_processor_paused', help: '1 while consumption is paused (batch full or database unavailable).', registers }),
+    stoppedPartitions: new Gauge({
+      name: 'wsm_processor_stopped_partitions',
+      help: 'Partitions stopped because their stored offset is past the log end, until an operator resets it (make reset-offsets).',
+      registers,
+    }),
     assignedPartitions: new Gauge({ name: 'wsm_processor_assigned_partitions', help: 'Partitions assigned to this instance.', registers }),
     dbErrors: new Counter({
       name: 'wsm_processor_db_errors_total',

@@ -13,7 +13,6 @@ const log = createLogger('writer');
 export interface WriterOptions {
   databaseUrl: string;
   groupId: string;
-  lowStockThreshold: number;
   /** Ask apply_batch for the changed stock rows and status changes (for Kafka notifications). */
   collectNotifications: boolean;
   /**
@@ -57,15 +56,11 @@ export class BatchWriter {
       await copyToStaging(client, batch.events());
       this.maybeCrash('after-copy');
       const copied = performance.now();
+      const apply = await applyBatch(client, { groupId: this.options.groupId, topic: batch.topic, ranges: batch.partitionRanges, gaps: batch.gaps });
+      // After apply_batch, which holds the merge lock to commit: dead-letter ids in commit order.
       await insertDeadLetters(client, batch.deadLetters());
-      const apply = await applyBatch(client, {
-        groupId: this.options.groupId,
-        topic: batch.topic,
-        ranges: batch.partitionRanges,
-        lowStockThreshold: this.options.lowStockThreshold,
-      });
       const merged = performance.now();
-      const changes = this.options.collectNotifications ? await readBatchChanges(client, apply, this.options.lowStockThreshold) : undefined;
+      const changes = this.options.collectNotifications ? await readBatchChanges(client, apply) : undefined;
       this.maybeCrash('after-merge');
       await client.query('COMMIT');
       this.maybeCrash('after-commit');

@@ -13,7 +13,7 @@ import { BatchWriter } from '../../processor/writer.js';
 export async function applyEnvelopes(
   databaseUrl: string,
   envelopes: readonly Envelope[],
-  options: { lowThreshold?: number; topic?: string; groupId?: string } = {},
+  options: { topic?: string; groupId?: string } = {},
 ): Promise<ApplyResult> {
   const topic = options.topic ?? 'test.movements';
   const groupId = options.groupId ?? 'test-group';
@@ -27,7 +27,7 @@ export async function applyEnvelopes(
     if (!result.ok) throw new Error(`applyEnvelopes: invalid envelope (${result.reason}: ${result.detail})`);
     batch.add({ kind: 'event', topic, partition: 0, offset: offset++, key: Buffer.from(result.event.warehouseId), event: result.event });
   }
-  const writer = new BatchWriter({ databaseUrl, groupId, lowStockThreshold: options.lowThreshold ?? 10, collectNotifications: false });
+  const writer = new BatchWriter({ databaseUrl, groupId, collectNotifications: false });
   try {
     return (await writer.write(batch)).apply;
   } finally {
