@@ -125,12 +125,17 @@ export function movementBody(row: Movement, outcomes: Map<string, SideOutcome>):
   return {
     movementId: row.movementId,
     productId: row.productId,
+    departureProductId: row.departureProductId,
+    arrivalProductId: row.arrivalProductId,
+    productMismatch: row.productMismatch,
     state: completed ? 'completed' : departure ? 'in_transit' : 'arrived',
     departure,
     arrival,
     quantitySent: row.quantitySent,
     quantityReceived: row.quantityReceived,
-    quantityDifference: completed && row.quantitySent !== null && row.quantityReceived !== null ? row.quantitySent - row.quantityReceived : null,
+    // Units of two different products do not subtract.
+    quantityDifference:
+      completed && !row.productMismatch && row.quantitySent !== null && row.quantityReceived !== null ? row.quantitySent - row.quantityReceived : null,
     transitSeconds: transitMs === null ? null : transitMs / 1000,
     transitDuration: transitMs === null ? null : isoDuration(transitMs),
   };

@@ -56,13 +56,22 @@ const arrivalSchema = z.object({
 export const movementSchema = z
   .object({
     movementId: uuid,
-    productId: uuid,
+    productId: uuid.describe("The departure's product, else the arrival's."),
+    departureProductId: uuid.nullable().describe('The product the departure names; null without a departure.'),
+    arrivalProductId: uuid.nullable().describe('The product the arrival names; null without an arrival.'),
+    productMismatch: z
+      .boolean()
+      .describe("Both sides known and naming different products: each side's stock moved for its own product, and quantityDifference is null."),
     state: movementState.describe('`in_transit`: departure only; `arrived`: arrival only; `completed`: both.'),
     departure: departureSchema.nullable(),
     arrival: arrivalSchema.nullable(),
     quantitySent: z.number().int().nullable(),
     quantityReceived: z.number().int().nullable(),
-    quantityDifference: z.number().int().nullable().describe('Sent minus received (positive means loss); null until completed.'),
+    quantityDifference: z
+      .number()
+      .int()
+      .nullable()
+      .describe('Sent minus received (positive means loss); null until completed, and null when the sides name different products.'),
     transitSeconds: z.number().nullable().describe('Arrival time minus departure time, in seconds; null until completed.'),
     transitDuration: z.string().nullable().describe('The same as an ISO-8601 duration, e.g. PT1H30M; null until completed.'),
   })
