@@ -85,6 +85,10 @@ lint: install ## Type-check and lint
 migrate: install ## Apply pending migrations to DATABASE_URL (or the running embedded stack)
 	$(NPX) tsx prisma/migrate.ts
 
+.PHONY: reset-offsets
+reset-offsets: install ## Move a partition's stored offset, e.g. after it stopped past the log end (ARGS="--partition N --to earliest|latest|OFFSET")
+	$(NPX) tsx processor/reset-offsets.ts $(ARGS)
+
 # --- run --------------------------------------------------------------------------------------
 # make dev (embedded stack), make start/stop (docker compose), and the checks of their configs.
 

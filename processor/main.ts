@@ -15,10 +15,13 @@ import { PROCESSOR_SHUTDOWN_BUDGET_MS } from '../lib/shutdown-budget.js';
 import { retry } from './backoff.js';
 import { Flusher, FlushAbandoned } from './flusher.js';
 import { startHealthServer } from './health.js';
-import { createProcessorMetrics } from './metrics.js';
+import { createProcessorMetrics, type ProcessorMetrics } from './metrics.js';
 import { Notifier } from './notifier.js';
+import type { StoppedPartition } from './offset-range.js';
 import { Runner } from './runner.js';
+import { readStatusChanges } from './sql/batch-changes.js';
 import { readStoredOffsets } from './sql/offsets.js';
+import { setLowStockThreshold } from './sql/stock-settings.js';
 import { BatchWriter } from './writer.js';
 
 const log = createLogger('main');
@@ -50,7 +53,6 @@ async function main(): Promise<void> {
   const writer = new BatchWriter({
     databaseUrl: config.DATABASE_URL,
     groupId: config.KAFKA_GROUP_ID,
-    lowStockThreshold: config.LOW_STOCK_THRESHOLD,
     collectNotifications: true,
     crashAt: config.PROCESSOR_CRASH_AT,
     crashOnBatch: config.PROCESSOR_CRASH_ON_BATCH,
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
   };
 
   const notifier = new Notifier(producer, config.KAFKA_NOTIFY_TOPIC, metrics);
+  await storeThreshold(pool, config.LOW_STOCK_THRESHOLD, notifier, metrics, shutdown.signal);
   const flusher = new Flusher({ writer, producer: deadLetterProducer, deadLetterTopic: config.KAFKA_DLQ_TOPIC, notifier, metrics, shutdown: shutdown.signal, databaseAnswers });
   const runner = new Runner({
     consumer: {
@@ -117,10 +120,15 @@ async function main(): Promise<void> {
       }
       const flushing = flusher.health();
       checks.flush = flushing.detail;
-      return { ready: runner.hasJoined && checks.database === 'reachable' && flushing.ok, checks };
+      const stopped = runner.stoppedPartitions;
+      checks.partitions = stopped.length === 0 ? 'ok' : stopped.map(describeStopped).join('; ');
+      return { ready: runner.hasJoined && checks.database === 'reachable' && flushing.ok && stopped.length === 0, checks };
     },
   });
-  const metricsTimer = setInterval(() => metrics.inFlightRecords.set(runner.inFlightRecords), 1000);
+  const metricsTimer = setInterval(() => {
+    metrics.inFlightRecords.set(runner.inFlightRecords);
+    metrics.stoppedPartitions.set(runner.stoppedPartitions.length);
+  }, 1000);
   runner.start();
   log.info(
     { topic: config.KAFKA_TOPIC, groupId: config.KAFKA_GROUP_ID, brokers, database: redactUrl(config.DATABASE_URL), port: config.PROCESSOR_PORT,
@@ -147,6 +155,31 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** Why a partition is stopped and the command that resumes it, for /ready. */
+function describeStopped(stop: StoppedPartition): string {
+  return (
+    `partition ${stop.partition} stopped: its stored offset ${stop.position} is past the log end ${stop.logEnd} (topic recreated or broker data lost); ` +
+    `check, then reset it: make reset-offsets ARGS="--partition ${stop.partition} --to earliest"`
+  );
+}
+
+/**
+ * Stores LOW_STOCK_THRESHOLD with the data; a new value re-evaluates every status once (logged
+ * and counted by the database, announced here like a batch's changes).
+ */
+async function storeThreshold(pool: pg.Pool, threshold: number, notifier: Notifier, metrics: ProcessorMetrics, signal: AbortSignal): Promise<void> {
+  const change = await retry(() => setLowStockThreshold(pool, threshold), {
+    signal,
+    onRetry: (error, attempt, delayMs) => log.warn({ err: error, attempt, delayMs }, 'storing the low-stock threshold failed; retrying'),
+  });
+  if (!change.changed) return;
+  const status = await readStatusChanges(pool, change.first_status_change_id, change.last_status_change_id);
+  log.warn({ previous: change.previous, threshold, statusChanges: change.status_changes }, 'low-stock threshold changed: every status re-evaluated');
+  metrics.statusChanges.inc(status.length);
+  const stock = status.map(({ warehouseId, productId, quantity, status: current }) => ({ warehouseId, productId, quantity, status: current }));
+  await notifier.publish({ stock, status });
 }
 
 /**

@@ -3,6 +3,7 @@ import { sleep } from './backoff.js';
 import type { Batch } from './batch.js';
 import { Batcher, type FlushOutcome } from './batcher.js';
 import { Consumer, type ConsumerOptions } from './consumer.js';
+import type { StoppedPartition } from './offset-range.js';
 import { decodeRecord } from './decode.js';
 import type { FlushReason, ProcessorMetrics } from './metrics.js';
 
@@ -67,6 +68,11 @@ export class Runner {
   /** True once the group has assigned this instance its partitions (possibly none). */
   get hasJoined(): boolean {
     return this.consumer.hasJoined;
+  }
+
+  /** Partitions stopped because their stored offset is past the log end (processor/offset-range.ts). */
+  get stoppedPartitions(): readonly StoppedPartition[] {
+    return this.consumer.stoppedPartitions;
   }
 
   /** Records held and not yet committed. */
