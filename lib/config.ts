@@ -49,6 +49,8 @@ export const configSchema = z.object({
    */
   API_SSE_MAX_SUBSCRIBERS: positiveInt.max(100_000).default(500),
   PROCESSOR_PORT: port.default(9101),
+  /** The processor's limit on one write statement (COPY, merge), in ms: processor/writer.ts. */
+  PROCESSOR_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
   /** Testing only: SIGKILL the processor at this point of its PROCESSOR_CRASH_ON_BATCH-th batch write. */
   PROCESSOR_CRASH_AT: z.enum(['after-copy', 'after-merge', 'after-commit']).optional(),
   PROCESSOR_CRASH_ON_BATCH: positiveInt.default(1),

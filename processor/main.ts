@@ -10,6 +10,7 @@ import { createLogger } from '../lib/log.js';
 import { startMockCluster, type MockCluster } from '../lib/kafka/mock-cluster.js';
 import { KafkaProducer } from '../lib/kafka/producer.js';
 import { ensureMockTopics, missingTopics } from '../lib/kafka/topics.js';
+import { connectionConfig } from '../lib/db/connection.js';
 import { redactUrl } from '../lib/db/url.js';
 import { PROCESSOR_SHUTDOWN_BUDGET_MS } from '../lib/shutdown-budget.js';
 import { retry } from './backoff.js';
@@ -47,12 +48,15 @@ async function main(): Promise<void> {
   }
   await assertTopicsExist(brokers, config);
 
-  // Small pool for start offsets and readiness; batches go through the writer's own connection.
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2, application_name: 'processor' });
+  // Small pool for start offsets, readiness and the threshold; batches go through the writer's own
+  // connection. Its statements are trivial: 5 s bounds them, so /ready answers within ~10 s
+  // even when the database stopped answering (lib/db/connection.ts).
+  const pool = new pg.Pool({ ...connectionConfig(config.DATABASE_URL, { applicationName: 'processor', statementTimeoutMs: 5000 }), max: 2 });
   pool.on('error', (error) => log.warn({ err: error }, 'idle database connection lost'));
   const writer = new BatchWriter({
     databaseUrl: config.DATABASE_URL,
     groupId: config.KAFKA_GROUP_ID,
+    statementTimeoutMs: config.PROCESSOR_STATEMENT_TIMEOUT_MS,
     collectNotifications: true,
     crashAt: config.PROCESSOR_CRASH_AT,
     crashOnBatch: config.PROCESSOR_CRASH_ON_BATCH,
