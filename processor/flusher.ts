@@ -4,7 +4,7 @@ import { retry, RetryAborted } from './backoff.js';
 import type { Batch, BatchRecord, DeadLetterRecord } from './batch.js';
 import type { FlushOutcome } from './batcher.js';
 import { publishDeadLetters } from './dead-letter-topic.js';
-import { classifyFlushError } from './errors.js';
+import { classifyFlushError, mayBeTheRecords } from './errors.js';
 import type { FlushReason, ProcessorMetrics } from './metrics.js';
 import type { Notifier } from './notifier.js';
 import type { BatchWriter, WriteResult } from './writer.js';
@@ -102,7 +102,7 @@ export class Flusher {
           this.failing.error = `${kind}: ${(error as Error).message}`;
           if (kind === 'fenced') return false;
           if (kind === 'data' && !allTransient) return false;
-          if (!allTransient && attempt + 1 >= SUSPECT_AFTER_ATTEMPTS && batch.size > 0 && (await this.deps.databaseAnswers())) {
+          if (!allTransient && attempt + 1 >= SUSPECT_AFTER_ATTEMPTS && mayBeTheRecords(error) && (await this.deps.databaseAnswers())) {
             suspected = true;
             return false;
           }

@@ -2,14 +2,12 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { DEAD_LETTER_REASONS } from '../lib/event.js';
 import { createRegistry, DATABASE_SECONDS_BUCKETS } from '../lib/metrics.js';
 import { REJECT_REASONS } from '../lib/terms.js';
+import { FLUSH_ERROR_KINDS } from './errors.js';
 
 /** Why a batch was flushed: it filled, its time ran out, its partitions were revoked, or shutdown. */
 export const FLUSH_REASONS = ['size', 'time', 'revoke', 'shutdown'] as const;
 export type FlushReason = (typeof FLUSH_REASONS)[number];
 
-/** Database error kinds: `transient` ones are retried with backoff, `data` ones bisect the batch. */
-export const DB_ERROR_KINDS = ['transient', 'data', 'fenced'] as const;
-export type DbErrorKind = (typeof DB_ERROR_KINDS)[number];
 
 /**
  * Every processor metric, on one registry. Names carry their unit; labels are small fixed sets
@@ -124,7 +122,7 @@ export function createProcessorMetrics(registry: Registry = createRegistry('proc
   for (const reason of REJECT_REASONS) metrics.eventsRejected.inc({ reason }, 0);
   for (const reason of DEAD_LETTER_REASONS) metrics.deadLetters.inc({ reason }, 0);
   for (const reason of FLUSH_REASONS) metrics.batches.inc({ reason }, 0);
-  for (const kind of DB_ERROR_KINDS) metrics.dbErrors.inc({ kind }, 0);
+  for (const kind of FLUSH_ERROR_KINDS) metrics.dbErrors.inc({ kind }, 0);
   for (const type of ['stock.changed', 'stock.status_changed']) metrics.notifications.inc({ type }, 0);
   return metrics;
 }
