@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { freePort } from '../../lib/db/embedded-postgres.js';
 import { ensureMockTopics } from '../../lib/kafka/topics.js';
 import { kafkaBrokers } from '../../lib/testing/kafka.js';
+import { roleUrl } from '../../lib/testing/roles.js';
 
 /** Helpers for processor tests that run the real processor as a child process. */
 
@@ -43,6 +44,8 @@ export async function startProcessor(env: ProcessorEnv, options: { createTopics?
     PROCESSOR_PORT: String(port),
     LOG_LEVEL: process.env.TEST_PROCESSOR_LOG_LEVEL ?? 'info',
     ...env,
+    // As in production: the processor's own role, with only the privileges it needs.
+    DATABASE_URL: /^postgres(ql)?:\/\//.test(env.DATABASE_URL) ? roleUrl(env.DATABASE_URL, 'processor') : env.DATABASE_URL,
   };
   if (options.createTopics ?? true) {
     await ensureMockTopics(kafkaBrokers(), [childEnv.KAFKA_TOPIC!, childEnv.KAFKA_DLQ_TOPIC!, childEnv.KAFKA_NOTIFY_TOPIC!]);
