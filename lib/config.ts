@@ -7,6 +7,9 @@ import { z } from 'zod';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveInt = z.coerce.number().int().positive();
+const secret = z.string().min(12, 'at least 12 characters').max(1024);
+/** pino's levels, and `silent` (lib/log.ts falls back to info on anything else, so this names the variable). */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'a Kafka topic name ([a-zA-Z0-9._-], at most 249 characters)');
 
 export const configSchema = z.object({
@@ -54,7 +57,13 @@ export const configSchema = z.object({
   /** Testing only: SIGKILL the processor at this point of its PROCESSOR_CRASH_ON_BATCH-th batch write. */
   PROCESSOR_CRASH_AT: z.enum(['after-copy', 'after-merge', 'after-commit']).optional(),
   PROCESSOR_CRASH_ON_BATCH: positiveInt.default(1),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  /**
+   * Read by the migration job only (prisma/migrate.ts): set, the role wsm_processor / wsm_api gets
+   * LOGIN with this password; unset, the role stays NOLOGIN. Never shown in messages.
+   */
+  PROCESSOR_DATABASE_PASSWORD: secret.optional(),
+  API_DATABASE_PASSWORD: secret.optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -82,10 +91,22 @@ export function loadConfig<S extends z.ZodObject = typeof configSchema>(
   throw new ConfigError(
     parsed.error.issues.map((issue) => {
       const name = issue.path.join('.');
-      const value = present[name];
-      return `${name}=${JSON.stringify(value)}: ${issue.message}`;
+      return `${name}=${shownValue(name, present[name])}: ${issue.message}`;
     }),
   );
+}
+
+/** Variables whose value is a secret whole: never shown. */
+const SECRET_NAME = /PASSWORD|TOKEN|SECRET/;
+
+/**
+ * A bad value as an error message may show it: secrets masked whole, the password of a URL
+ * (a DATABASE_URL that fails validation may still carry one) masked.
+ */
+function shownValue(name: string, value: string | undefined): string {
+  if (value === undefined) return 'undefined';
+  if (SECRET_NAME.test(name)) return '"***"';
+  return JSON.stringify(value.replace(/(\/\/[^/@:]*:)[^@/]*@/, '$1***@'));
 }
 
 /** Splits KAFKA_BROKERS into its list, or undefined for `mock`. */

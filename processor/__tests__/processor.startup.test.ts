@@ -23,6 +23,19 @@ async function exitOf(env: Record<string, string>, options: { createTopics?: boo
 }
 
 describe('processor start-up', () => {
+  it('refuses a LOG_LEVEL pino does not know, naming it like any other setting', async () => {
+    const { code, output } = await exitOf({ LOG_LEVEL: 'loud' });
+    expect(code).toBe(1);
+    expect(output).toContain('LOG_LEVEL=\\"loud\\"');
+  });
+
+  it('names a bad DATABASE_URL without showing its password', async () => {
+    const { code, output } = await exitOf({ DATABASE_URL: 'mysql://admin:hunter2-secret@db:3306/warehouse' });
+    expect(code).toBe(1);
+    expect(output).toContain('DATABASE_URL=\\"mysql://admin:***@db:3306/warehouse\\"');
+    expect(output).not.toContain('hunter2');
+  });
+
   it('refuses to start when the dead-letter topic does not exist, naming it', async () => {
     const topic = uniqueTopic('startup');
     await ensureMockTopics(kafkaBrokers(), [topic, `${topic}.notify`]);
