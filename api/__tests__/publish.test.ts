@@ -118,5 +118,5 @@ describe('POST /api/events', () => {
     } finally {
       expect(await processor.stop('SIGTERM')).toBe(0);
     }
-  });
+  }, 150_000); // its waits: 30 s and the shutdown (30 s at most)
 });

@@ -231,7 +231,7 @@ describe('dead-letter ids', () => {
       await Promise.all(writers.map((writer) => writer.close()));
       await db.pool.query('DROP TRIGGER hold_dead_letter ON dead_letters; DROP FUNCTION hold_dead_letter()');
     }
-  });
+  }, 120_000); // its waits: 2 x 20 s
 });
 
 async function waitUntilAsync(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {

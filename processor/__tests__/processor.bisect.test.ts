@@ -57,5 +57,5 @@ describe('a record the database refuses', () => {
     expect(JSON.parse(dead.rows[0]!.payload.toString())).toEqual(refused);
     await expectDatabaseMatchesOracle(db.pool, oracle);
     expect(processor.output()).toContain('bisecting');
-  });
+  }, 120_000); // its wait: 40 s
 });

@@ -54,14 +54,14 @@ describe('crash recovery', () => {
   it.each(CRASH_POINTS)('recovers from a SIGKILL %s', async (point) => {
     const { start, finish, db, groupId, topic } = await scenario(11);
     const doomed = await start({ PROCESSOR_CRASH_AT: point, PROCESSOR_CRASH_ON_BATCH: '3' });
-    await doomed.exited;
+    await waitFor(() => Promise.resolve(doomed.child.exitCode !== null || doomed.child.signalCode !== null), 60_000, () => `never crashed\n${doomed.output().slice(-2000)}`);
     expect(doomed.child.signalCode).toBe('SIGKILL');
     expect(doomed.output()).toContain('fault injection');
     const before = await committedCount(db.pool, groupId, topic);
     // Two batches committed before the third write; after-commit also committed the third.
     expect(before).toBeGreaterThan(0);
     await finish();
-  });
+  }, 180_000); // its waits: the crash (60 s at most) and 40 s
 
   it('recovers from SIGKILLs from outside at arbitrary moments', async () => {
     const { start, finish, db, groupId, topic, total } = await scenario(12);
@@ -72,5 +72,5 @@ describe('crash recovery', () => {
       await processor.stop('SIGKILL');
     }
     await finish();
-  });
+  }, 300_000); // its waits: 3 x 30 s and 40 s
 });

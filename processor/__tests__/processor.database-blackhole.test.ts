@@ -68,5 +68,5 @@ describe('database blackhole', () => {
     await expectDatabaseMatchesOracle(db.pool, oracle);
     await waitFor(async () => (await probe(processor!.port, '/ready')).status === 200, 30_000, () => 'never ready again');
     expect(await processor.stop('SIGTERM')).toBe(0);
-  }, 300_000);
+  }, 420_000); // its waits: 30 + 45 + 45 + 90 + 30 s
 });

@@ -57,5 +57,5 @@ describe('database outage', () => {
     await expectDatabaseMatchesOracle(db.pool, oracle);
     expect((await getEndpoint(processor.port, '/ready')).status).toBe(200);
     expect(await processor.stop('SIGTERM')).toBe(0);
-  });
+  }, 240_000); // its waits: 30 + 10 + 15 + 40 s
 });

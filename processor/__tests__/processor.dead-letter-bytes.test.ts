@@ -58,5 +58,5 @@ describe('a dead letter with a binary key and headers', () => {
     expect(headers.find((header) => DLQ_HEADERS.reason in header)?.[DLQ_HEADERS.reason]?.toString()).toBe('malformed_json');
 
     expect((await getEndpoint(processor.port, '/ready')).status).toBe(200);
-  });
+  }, 120_000); // its waits: 40 + 20 s
 });

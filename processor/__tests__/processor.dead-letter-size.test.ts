@@ -57,5 +57,5 @@ describe('a dead letter too large for the dead-letter topic', () => {
     expect(whole?.value?.toString()).toBe(small.toString());
     expect(header(whole?.headers, DLQ_HEADERS.truncated)).toBeUndefined();
     expect((await getEndpoint(processor.port, '/ready')).status).toBe(200);
-  });
+  }, 120_000); // its waits: 40 + 20 s
 });

@@ -52,5 +52,5 @@ describe('a fence while paused', () => {
     expect(processor.output()).toContain('restarted partitions from stored offsets');
     const { rows } = await db.pool.query<{ count: string }>('SELECT count(*) FROM events');
     expect(Number(rows[0]!.count)).toBe(total - 10);
-  }, 120_000);
+  }, 180_000); // its waits: 30 + 40 s
 });

@@ -54,5 +54,5 @@ describe('processor against the oracle', () => {
     const metrics = await getEndpoint(processor.port, '/metrics');
     expect(metrics.body).toMatch(new RegExp(`wsm_processor_events_consumed_total\\{service="processor"\\} ${stream.length}`));
     expect(await processor.stop('SIGTERM')).toBe(0);
-  });
+  }, 180_000); // its waits: 45 + 30 s and the shutdown
 });

@@ -67,5 +67,5 @@ describe('several processors in one group', () => {
     await third.stop('SIGTERM');
     await reach(1); log('third left');
     await expectDatabaseMatchesOracle(db.pool, oracle);
-  }, 240_000);
+  }, 420_000); // its waits: 5 x 40 s
 });

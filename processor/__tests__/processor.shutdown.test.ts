@@ -35,5 +35,5 @@ describe('graceful shutdown', () => {
     expect(await processor.stop('SIGTERM')).toBe(0);
     expect(await committedCount(db.pool, groupId, topic)).toBe(stream.length);
     await expectDatabaseMatchesOracle(db.pool, oracle);
-  });
+  }, 120_000); // its waits: 30 s and the shutdown (30 s at most)
 });

@@ -27,14 +27,14 @@ describe('processor start-up', () => {
     const { code, output } = await exitOf({ LOG_LEVEL: 'loud' });
     expect(code).toBe(1);
     expect(output).toContain('LOG_LEVEL=\\"loud\\"');
-  });
+  }, 90_000); // its wait: 45 s
 
   it('names a bad DATABASE_URL without showing its password', async () => {
     const { code, output } = await exitOf({ DATABASE_URL: 'mysql://admin:hunter2-secret@db:3306/warehouse' });
     expect(code).toBe(1);
     expect(output).toContain('DATABASE_URL=\\"mysql://admin:***@db:3306/warehouse\\"');
     expect(output).not.toContain('hunter2');
-  });
+  }, 90_000); // its wait: 45 s
 
   it('refuses to start when the dead-letter topic does not exist, naming it', async () => {
     const topic = uniqueTopic('startup');
@@ -43,5 +43,5 @@ describe('processor start-up', () => {
     expect(code).toBe(1);
     expect(output).toContain(`topic ${topic}.dlq (KAFKA_DLQ_TOPIC) does not exist`);
     expect(output).not.toContain('KAFKA_NOTIFY_TOPIC');
-  });
+  }, 90_000); // its wait: 45 s
 });

@@ -39,5 +39,5 @@ describe('a changed LOW_STOCK_THRESHOLD', () => {
     expect(announced).toContainEqual(expect.objectContaining({ type: NOTIFICATION_TYPES.stockChanged, data: expect.objectContaining({ product_id: product, status: 'low' }) as unknown }));
     const stored = await db.pool.query<{ low_stock_threshold: number }>('SELECT low_stock_threshold FROM stock_settings');
     expect(stored.rows).toEqual([{ low_stock_threshold: 20 }]);
-  });
+  }, 120_000); // its waits: 30 + 20 s
 });

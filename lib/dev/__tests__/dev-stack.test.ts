@@ -116,5 +116,5 @@ describe('make dev', () => {
     } finally {
       if (dev.exitCode === null) dev.kill('SIGKILL');
     }
-  }, 90_000);
+  }, 240_000); // its waits: 45 + 20 s, and the stop (services 35 s, PostgreSQL 15 s at most)
 });
