@@ -124,6 +124,10 @@ dashboard: install ## Regenerate grafana/dashboards/warehouse.json from grafana/
 profile-merge: install ## Time every statement of apply_batch on generated 20k-record batches (auto_explain)
 	$(NPX) tsx load/bench/merge-profile.ts
 
+.PHONY: chaos
+chaos: install ## Fault campaign: SIGKILLs, joins, PostgreSQL restarts, cut and blackholed connections, against the oracle (~5 min; ARGS="--minutes N --seed S")
+	LOG_LEVEL=$${LOG_LEVEL:-warn} $(NPX) tsx load/chaos/main.ts $(ARGS)
+
 .PHONY: produce
 produce: install ## Send generated movement events to the running stack (ARGS="--count N --rate R --seed S ...")
 	$(NPX) tsx load/produce.ts $(ARGS)
