@@ -1,6 +1,7 @@
 import { createLogger } from '../lib/log.js';
 import { asError, baseClientConfig, connectClient, disconnectClient, RdKafka, type KafkaMessage } from '../lib/kafka/client.js';
 import type { PartitionRange } from './batch.js';
+import { partitionStats } from './consumer-stats.js';
 import { OffsetRangeWatch, type StoppedPartition } from './offset-range.js';
 
 const log = createLogger('consumer');
@@ -306,16 +307,9 @@ export class Consumer {
    */
   private onStats(json: string): void {
     try {
-      const stats = JSON.parse(json) as { topics?: Record<string, { partitions?: Record<string, { consumer_lag?: number; fetch_state?: string }> }> };
-      const partitions = stats.topics?.[this.options.topic]?.partitions ?? {};
-      const notFetching: number[] = [];
-      for (const [id, partition] of Object.entries(partitions)) {
-        const number = Number(id);
-        if (number < 0 || !this.assigned.includes(number)) continue;
-        if (typeof partition.consumer_lag === 'number' && partition.consumer_lag >= 0) this.options.onLag(number, partition.consumer_lag);
-        if (partition.fetch_state === 'none') notFetching.push(number);
-      }
-      this.ranges.check(this.readablePositions(notFetching));
+      const stats = partitionStats(json, this.options.topic, this.assigned);
+      for (const [partition, lag] of stats.lag) this.options.onLag(partition, lag);
+      this.ranges.check(this.readablePositions(stats.notFetching));
       this.ranges.resumeReset(this.assigned).catch((error: unknown) => log.warn({ err: error }, 'checking stopped partitions for a reset failed'));
     } catch (error) {
       log.debug({ err: error }, 'unreadable librdkafka statistics');
