@@ -19,12 +19,13 @@ afterEach(async () => {
   await Promise.all(databases.splice(0).map((db) => db.drop()));
 });
 
-async function runUntilCommitted(db: TestDatabase, messages: Parameters<typeof produce>[1]) {
+async function runUntilCommitted(db: TestDatabase, messages: Parameters<typeof produce>[1], whileFailing?: (processor: RunningProcessor) => Promise<void>) {
   const topic = uniqueTopic('bounded');
   const groupId = `bounded-${randomUUID()}`;
   await produce(topic, messages);
   const processor = await startProcessor({ DATABASE_URL: db.url, KAFKA_TOPIC: topic, KAFKA_GROUP_ID: groupId, BATCH_MAX_RECORDS: '50', BATCH_MAX_WAIT_MS: '50' });
   running.push(processor);
+  await whileFailing?.(processor);
   await waitFor(
     async () => (await committedCount(db.pool, groupId, topic)) === messages.length,
     90_000,
@@ -49,13 +50,25 @@ describe('bounded attempts', () => {
     const pill = envelope({ product_id: poisoned });
     const after = Array.from({ length: 10 }, () => envelope({ quantity: 4 }));
     const stream = [...before, pill, ...after];
-    const processor = await runUntilCommitted(db, stream.map((event) => ({ value: encode(event), key: 'one-key', partition: 0 })));
+    // While the flush fails, /ready says so: a stalled partition never reads as ready.
+    const notReady = async (processor: RunningProcessor): Promise<void> => {
+      await waitFor(
+        async () => {
+          const ready = await getEndpoint(processor.port, '/ready').catch(() => ({ status: 0, body: '' }));
+          return ready.status === 503 && ready.body.includes('poisoned product');
+        },
+        60_000,
+        () => `/ready never reported the failing flush\n${processor.output().slice(-2000)}`,
+      );
+    };
+    const processor = await runUntilCommitted(db, stream.map((event) => ({ value: encode(event), key: 'one-key', partition: 0 })), notReady);
 
     const dead = await db.pool.query<{ reason: string; detail: string; offset: string }>('SELECT reason, detail, "offset" FROM dead_letters');
     expect(dead.rows).toEqual([{ reason: 'rejected_by_database', detail: expect.stringContaining('poisoned product') as string, offset: String(before.length) }]);
     const applied = await db.pool.query<{ count: string }>('SELECT count(*) FROM events');
     expect(Number(applied.rows[0]!.count)).toBe(before.length + after.length);
     expect(processor.output()).toContain('treating it as refused');
+    // /ready reported the failure while it lasted (notReady above) and is ready again.
     expect((await getEndpoint(processor.port, '/ready')).status).toBe(200);
   }, 180_000);
 
