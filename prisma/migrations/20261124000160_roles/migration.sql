@@ -79,3 +79,15 @@ GRANT EXECUTE ON FUNCTION
 GRANT SELECT ON events, stock, movements, status_changes, status_change_counter, consumer_offsets,
     dead_letters, skipped_offsets, stock_settings, ledger_totals TO wsm_api;
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO wsm_api;
+
+-- A database migrated before these roles existed (a later-named migration applied first) has
+-- tables whose own migration could not grant to them: the console's per-day totals
+-- (…_console_stats), written by a trigger on status_changes, so by the processor's merge.
+DO $$
+BEGIN
+    IF to_regclass('public.status_changes_per_day') IS NOT NULL THEN
+        GRANT SELECT, INSERT, UPDATE ON status_changes_per_day TO wsm_processor;
+        GRANT SELECT ON status_changes_per_day TO wsm_api;
+    END IF;
+END
+$$;
