@@ -7,7 +7,7 @@ import { z } from 'zod';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const positiveInt = z.coerce.number().int().positive();
-const secret = z.string().min(12, 'at least 12 characters').max(1024);
+const secret = z.string().min(8, 'at least 8 characters').max(1024);
 /** pino's levels, and `silent` (lib/log.ts falls back to info on anything else, so this names the variable). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'a Kafka topic name ([a-zA-Z0-9._-], at most 249 characters)');
