@@ -85,6 +85,10 @@ lint: install ## Type-check and lint
 migrate: install ## Apply pending migrations to DATABASE_URL (or the running embedded stack)
 	$(NPX) tsx prisma/migrate.ts
 
+.PHONY: reset-offsets
+reset-offsets: install ## Move a partition's stored offset, e.g. after it stopped past the log end (ARGS="--partition N --to earliest|latest|OFFSET")
+	$(NPX) tsx processor/reset-offsets.ts $(ARGS)
+
 # --- run --------------------------------------------------------------------------------------
 # make dev (embedded stack), make start/stop (docker compose), and the checks of their configs.
 
@@ -119,6 +123,10 @@ dashboard: install ## Regenerate grafana/dashboards/warehouse.json from grafana/
 .PHONY: profile-merge
 profile-merge: install ## Time every statement of apply_batch on generated 20k-record batches (auto_explain)
 	$(NPX) tsx load/bench/merge-profile.ts
+
+.PHONY: chaos
+chaos: install ## Fault campaign: SIGKILLs, joins, PostgreSQL restarts, cut and blackholed connections, against the oracle (~5 min; ARGS="--minutes N --seed S")
+	LOG_LEVEL=$${LOG_LEVEL:-warn} $(NPX) tsx load/chaos/main.ts $(ARGS)
 
 .PHONY: produce
 produce: install ## Send generated movement events to the running stack (ARGS="--count N --rate R --seed S ...")

@@ -63,12 +63,17 @@ export function historyItemBody(row: Event): z.output<typeof historyItemSchema> 
 
 export function deadLetterBody(row: DeadLetter): z.output<typeof deadLetterSchema> {
   const payload = Buffer.from(row.payload);
+  const key = row.messageKey === null ? null : Buffer.from(row.messageKey);
+  // The column's shape (its migration): [{ key, value: base64 }].
+  const headers = Array.isArray(row.headers) ? (row.headers as { key: string; value: string }[]) : [];
   return {
     id: Number(row.id),
     topic: row.topic,
     partition: row.partition,
     offset: Number(row.offset),
-    messageKey: row.messageKey,
+    messageKey: key?.toString('utf8') ?? null,
+    messageKeyBase64: key?.toString('base64') ?? null,
+    headers: headers.map((header) => ({ key: header.key, valueBase64: header.value })),
     payload: payload.toString('utf8'),
     payloadBase64: payload.toString('base64'),
     payloadBytes: row.payloadBytes,
@@ -120,12 +125,17 @@ export function movementBody(row: Movement, outcomes: Map<string, SideOutcome>):
   return {
     movementId: row.movementId,
     productId: row.productId,
+    departureProductId: row.departureProductId,
+    arrivalProductId: row.arrivalProductId,
+    productMismatch: row.productMismatch,
     state: completed ? 'completed' : departure ? 'in_transit' : 'arrived',
     departure,
     arrival,
     quantitySent: row.quantitySent,
     quantityReceived: row.quantityReceived,
-    quantityDifference: completed && row.quantitySent !== null && row.quantityReceived !== null ? row.quantitySent - row.quantityReceived : null,
+    // Units of two different products do not subtract.
+    quantityDifference:
+      completed && !row.productMismatch && row.quantitySent !== null && row.quantityReceived !== null ? row.quantitySent - row.quantityReceived : null,
     transitSeconds: transitMs === null ? null : transitMs / 1000,
     transitDuration: transitMs === null ? null : isoDuration(transitMs),
   };

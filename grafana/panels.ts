@@ -53,7 +53,7 @@ export const ROWS: RowSpec[] = [
     panels: [
       {
         title: 'Ingest rate',
-        description: 'Messages consumed from the topic, and what became of them: applied to stock, rejected (in the ledger, no stock effect) by reason, dead-lettered (invalid) by reason, ignored as redelivered.',
+        description: 'Messages consumed from the topic, and what became of them: applied to stock, rejected (in the ledger, no stock effect) by reason, dead-lettered (invalid) by reason, ignored as redelivered (of which with other content than the first occurrence), and offsets skipped unread (deleted by the broker before they were read).',
         unit: 'ops',
         queries: [
           { expr: rateBy('wsm_processor_events_consumed_total'), legend: 'consumed' },
@@ -61,6 +61,8 @@ export const ROWS: RowSpec[] = [
           { expr: rateBy('wsm_processor_events_rejected_total', ['reason']), legend: 'rejected {{reason}}' },
           { expr: rateBy('wsm_processor_dead_letters_total', ['reason']), legend: 'dead letter {{reason}}' },
           { expr: rateBy('wsm_processor_events_redelivered_total'), legend: 'redelivered' },
+          { expr: rateBy('wsm_processor_events_conflicting_total'), legend: 'redelivered, other content' },
+          { expr: rateBy('wsm_processor_skipped_offsets_total'), legend: 'skipped unread' },
         ],
       },
       {
@@ -122,12 +124,13 @@ export const ROWS: RowSpec[] = [
       },
       {
         title: 'Partitions, in-flight records, paused',
-        description: 'Partitions each processor owns, records read but not committed, and whether consumption is paused (batch full or database unavailable).',
+        description: 'Partitions each processor owns, records read but not committed, whether consumption is paused (batch full or database unavailable), and partitions stopped because their stored offset is past the log end.',
         unit: 'short',
         queries: [
           { expr: 'sum by (instance) (wsm_processor_assigned_partitions)', legend: 'partitions {{instance}}' },
           { expr: 'sum by (instance) (wsm_processor_in_flight_records)', legend: 'in flight {{instance}}' },
           { expr: 'max by (instance) (wsm_processor_paused)', legend: 'paused {{instance}}' },
+          { expr: 'max by (instance) (wsm_processor_stopped_partitions)', legend: 'stopped {{instance}}' },
         ],
       },
     ],

@@ -24,6 +24,24 @@ describe('loadConfig', () => {
     }
   });
 
+  it('never shows a secret: a URL\'s password, a token, a password', () => {
+    try {
+      loadConfig({ DATABASE_URL: 'mysql://admin:hunter2-secret@db:3306/x', API_WRITE_TOKEN: 'short-secret', PROCESSOR_DATABASE_PASSWORD: 'secret' });
+      expect.unreachable();
+    } catch (error) {
+      const message = (error as Error).message;
+      expect(message).toContain('DATABASE_URL="mysql://admin:***@db:3306/x"');
+      expect(message).toContain('API_WRITE_TOKEN="***": at least 16 characters');
+      expect(message).toContain('PROCESSOR_DATABASE_PASSWORD="***": at least 8 characters');
+      expect(message).not.toContain('secret');
+    }
+  });
+
+  it('refuses a LOG_LEVEL pino does not know, naming the variable', () => {
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL="loud"/);
+    expect(loadConfig({ LOG_LEVEL: 'silent' }).LOG_LEVEL).toBe('silent');
+  });
+
   it('treats empty strings as unset', () => {
     expect(loadConfig({ LOW_STOCK_THRESHOLD: '' }).LOW_STOCK_THRESHOLD).toBe(10);
   });

@@ -8,6 +8,9 @@ import { z } from 'zod';
 /** A TCP port to listen on; 0 binds any free port, which the service logs in its `httpPort` field. */
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
+const secret = z.string().min(8, 'at least 8 characters').max(1024);
+/** pino's levels, and `silent` (lib/log.ts falls back to info on anything else, so this names the variable). */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'a Kafka topic name ([a-zA-Z0-9._-], at most 249 characters)');
 
 export const configSchema = z.object({
@@ -57,10 +60,18 @@ export const configSchema = z.object({
    */
   API_SSE_MAX_SUBSCRIBERS: positiveInt.max(100_000).default(500),
   PROCESSOR_PORT: port.default(9101),
+  /** The processor's limit on one write statement (COPY, merge), in ms: processor/writer.ts. */
+  PROCESSOR_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
   /** Testing only: SIGKILL the processor at this point of its PROCESSOR_CRASH_ON_BATCH-th batch write. */
   PROCESSOR_CRASH_AT: z.enum(['after-copy', 'after-merge', 'after-commit']).optional(),
   PROCESSOR_CRASH_ON_BATCH: positiveInt.default(1),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  /**
+   * Read by the migration job only (prisma/migrate.ts): set, the role wsm_processor / wsm_api gets
+   * LOGIN with this password; unset, the role stays NOLOGIN. Never shown in messages.
+   */
+  PROCESSOR_DATABASE_PASSWORD: secret.optional(),
+  API_DATABASE_PASSWORD: secret.optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -88,10 +99,22 @@ export function loadConfig<S extends z.ZodObject = typeof configSchema>(
   throw new ConfigError(
     parsed.error.issues.map((issue) => {
       const name = issue.path.join('.');
-      const value = present[name];
-      return `${name}=${JSON.stringify(value)}: ${issue.message}`;
+      return `${name}=${shownValue(name, present[name])}: ${issue.message}`;
     }),
   );
+}
+
+/** Variables whose value is a secret whole: never shown. */
+const SECRET_NAME = /PASSWORD|TOKEN|SECRET/;
+
+/**
+ * A bad value as an error message may show it: secrets masked whole, the password of a URL
+ * (a DATABASE_URL that fails validation may still carry one) masked.
+ */
+function shownValue(name: string, value: string | undefined): string {
+  if (value === undefined) return 'undefined';
+  if (SECRET_NAME.test(name)) return '"***"';
+  return JSON.stringify(value.replace(/(\/\/[^/@:]*:)[^@/]*@/, '$1***@'));
 }
 
 /** Splits KAFKA_BROKERS into its list, or undefined for `mock`. */

@@ -42,6 +42,20 @@ describe('decodeMessage', () => {
     }
   });
 
+  it.each([
+    ['the first instant of year 1', '0001-01-01T00:00:00Z'],
+    ['the last instant of year 9999', '9999-12-31T23:59:59.999Z'],
+    ['year 9999 with a positive offset', '9999-12-31T23:59:59+12:00'],
+    ['before 1970', '1969-07-20T20:17:40Z'],
+  ])('accepts a timestamp at %s', (_name, timestamp) => {
+    const result = decodeMessage(encode(envelope({ timestamp })));
+    expect(result.ok && result.event.eventTimeMs).toBe(Date.parse(timestamp));
+  });
+
+  it('accepts an envelope time before 1970 and at the end of year 9999', () => {
+    for (const time of [-1, 0, Date.parse('9999-12-31T23:59:59.999Z')]) expect(decodeMessage(encode(envelope({}, { time }))).ok).toBe(true);
+  });
+
   it('refuses null as a missing message', () => {
     expect(validateEnvelope(null)).toMatchObject({ ok: false });
   });

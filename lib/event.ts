@@ -14,8 +14,14 @@ export const MAX_QUANTITY = 1_000_000_000;
 
 export const EVENT_TYPE = 'ru.retail.warehouses.movement';
 
-/** Largest epoch-milliseconds value a JavaScript Date can represent (ECMA-262 21.4.1.1). */
-export const MAX_EPOCH_MS = 8.64e15;
+/**
+ * The instants an event may carry: years 1 to 9999 UTC, what both PostgreSQL's timestamptz in ISO
+ * text (COPY) and a JavaScript Date's toISOString hold without an extended year. Outside, COPY
+ * refused the batch (year 0, or +010000 after an offset pushed 9999-12-31 into year 10000).
+ */
+export const MIN_INSTANT_MS = Date.parse('0001-01-01T00:00:00.000Z');
+export const MAX_INSTANT_MS = Date.parse('9999-12-31T23:59:59.999Z');
+const INSTANT_RANGE = 'an instant in years 1-9999 UTC';
 
 /** Every reason a message can be dead-lettered for: the `reason` metric label and DLQ header. */
 export const DEAD_LETTER_REASONS = [
@@ -55,9 +61,12 @@ export const envelopeSchema = z.object({
   type: z.literal(EVENT_TYPE),
   datacontenttype: z.literal('application/json').optional(),
   dataschema: z.string().max(200).optional(),
-  // The upper bound is the largest instant a JavaScript Date holds (year 275760); PostgreSQL's
-  // timestamptz reaches further, so every accepted value can be stored.
-  time: z.number().int().positive().max(MAX_EPOCH_MS).describe('Epoch milliseconds when the message was produced.'),
+  time: z
+    .number()
+    .int()
+    .min(MIN_INSTANT_MS, INSTANT_RANGE)
+    .max(MAX_INSTANT_MS, INSTANT_RANGE)
+    .describe('Epoch milliseconds when the message was produced: an instant in years 1-9999 UTC.'),
   subject: z.string().max(200).optional(),
   destination: z.string().max(200).optional(),
   data: movementDataSchema,
@@ -93,6 +102,9 @@ export function validateEnvelope(value: unknown): DecodeResult {
   const eventTimeMs = Date.parse(envelope.data.timestamp);
   if (Number.isNaN(eventTimeMs)) {
     return { ok: false, reason: 'invalid_timestamp', detail: 'data.timestamp: not a real instant' };
+  }
+  if (eventTimeMs < MIN_INSTANT_MS || eventTimeMs > MAX_INSTANT_MS) {
+    return { ok: false, reason: 'invalid_timestamp', detail: `data.timestamp: ${envelope.data.timestamp} is not ${INSTANT_RANGE}` };
   }
   return {
     ok: true,
@@ -138,6 +150,7 @@ function classify(error: z.ZodError, value: unknown): DecodeResult & { ok: false
   if (field === 'event') return { ok: false, reason: 'unknown_event', detail };
   if (field === 'quantity') return { ok: false, reason: 'invalid_quantity', detail };
   if (field === 'timestamp') return { ok: false, reason: 'invalid_timestamp', detail };
+  if (path.join('.') === 'time' && (issue.code === 'too_big' || issue.code === 'too_small')) return { ok: false, reason: 'invalid_timestamp', detail };
   return { ok: false, reason: 'invalid_field', detail };
 }
 

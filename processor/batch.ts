@@ -1,4 +1,5 @@
 import type { DeadLetterReason, MovementEvent } from '../lib/event.js';
+import type { KafkaHeaders } from '../lib/kafka/client.js';
 
 /** Where a message came from. */
 export interface Position {
@@ -11,9 +12,11 @@ export interface Position {
 export interface EventRecord extends Position {
   kind: 'event';
   event: MovementEvent;
-  key: string | null;
+  /** The message key, as bytes. */
+  key: Buffer | null;
   /** The raw message, kept until commit in case the database refuses the event and it must be dead-lettered. */
   payload?: Buffer;
+  headers?: KafkaHeaders;
 }
 
 /** A consumed message that failed validation (or, after bisection, the database's checks). */
@@ -21,10 +24,15 @@ export interface DeadLetterRecord extends Position {
   kind: 'dead_letter';
   reason: DeadLetterReason;
   detail: string;
-  key: string | null;
+  /** The message key, as bytes. */
+  key: Buffer | null;
   payload: Buffer;
+  /** The message's headers (values are bytes). */
+  headers?: KafkaHeaders;
   /** The payload's original size (it may have been cut). */
   payloadBytes: number;
+  /** Reduced to position, reason and sizes after the database refused it whole (processor/flusher.ts). */
+  bare?: boolean;
 }
 
 export type BatchRecord = EventRecord | DeadLetterRecord;
@@ -36,13 +44,23 @@ export interface PartitionRange {
   next: number;
 }
 
+/** Offsets [from, to) of one partition that were never read: the log jumped over them. */
+export interface OffsetGap {
+  partition: number;
+  from: number;
+  to: number;
+}
+
 /**
- * A batch: records in the order they were read (so in offset order per partition), and each
- * partition's offset range. Valid and invalid records both move the offsets.
+ * A batch: records in the order they were read (so in offset order per partition), each
+ * partition's offset range, and the gaps inside those ranges. Valid and invalid records both move
+ * the offsets.
  */
 export class Batch {
   readonly records: BatchRecord[] = [];
   private readonly ranges = new Map<number, PartitionRange>();
+  /** Offsets missing between two consecutive records of a partition (apply_batch records them). */
+  readonly gaps: OffsetGap[] = [];
   /** Envelope `time` (epoch ms) of each valid event, for end-to-end latency. */
   private readonly producedAtMs: number[] = [];
   readonly startedAtMs = Date.now();
@@ -60,7 +78,10 @@ export class Batch {
     this.records.push(record);
     const range = this.ranges.get(record.partition);
     if (!range) this.ranges.set(record.partition, { partition: record.partition, first: record.offset, next: record.offset + 1 });
-    else range.next = Math.max(range.next, record.offset + 1);
+    else {
+      if (record.offset > range.next) this.gaps.push({ partition: record.partition, from: range.next, to: record.offset });
+      range.next = Math.max(range.next, record.offset + 1);
+    }
     if (record.kind === 'event') this.producedAtMs.push(record.event.producedAtMs);
   }
 
@@ -70,10 +91,6 @@ export class Batch {
 
   get partitionRanges(): PartitionRange[] {
     return [...this.ranges.values()];
-  }
-
-  hasPartition(partition: number): boolean {
-    return this.ranges.has(partition);
   }
 
   events(): EventRecord[] {

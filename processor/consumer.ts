@@ -1,6 +1,8 @@
 import { createLogger } from '../lib/log.js';
 import { asError, baseClientConfig, connectClient, disconnectClient, RdKafka, type KafkaMessage } from '../lib/kafka/client.js';
 import type { PartitionRange } from './batch.js';
+import { partitionStats } from './consumer-stats.js';
+import { OffsetRangeWatch, type StoppedPartition } from './offset-range.js';
 
 const log = createLogger('consumer');
 
@@ -9,6 +11,10 @@ const ASSIGN_PARTITIONS = RdKafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS;
 const REVOKE_PARTITIONS = RdKafka.CODES.ERRORS.ERR__REVOKE_PARTITIONS;
 /** librdkafka's logical offset for "the oldest message still in the partition" (RD_KAFKA_OFFSET_BEGINNING). */
 const OFFSET_BEGINNING = -2;
+/** A fetch offset out of range, with auto.offset.reset=error (rdkafka_offset.c rd_kafka_offset_reset). */
+const AUTO_OFFSET_RESET = RdKafka.CODES.ERRORS.ERR__AUTO_OFFSET_RESET;
+/** Bound on one watermark query or seek. */
+const BROKER_REQUEST_TIMEOUT_MS = 5000;
 
 export interface ConsumerOptions {
   brokers: string;
@@ -49,11 +55,18 @@ export class Consumer {
    */
   private positions = new Map<number, number>();
   private paused = false;
+  /** Out-of-range positions: skip to the log start, or stop past the log end (processor/offset-range.ts). */
+  private readonly ranges: OffsetRangeWatch;
   /** Serialises rebalance handling: an assign never overtakes the revoke before it. */
   private rebalancing: Promise<void> = Promise.resolve();
   private joined = false;
 
   constructor(private readonly options: ConsumerOptions) {
+    this.ranges = new OffsetRangeWatch({
+      watermarks: (partition) => this.watermarks(partition),
+      restartAt: (offsets) => this.restartAt(offsets),
+      storedOffsets: (partitions) => options.startOffsets(partitions),
+    });
     this.consumer = new RdKafka.KafkaConsumer(
       {
         ...baseClientConfig(options.brokers, options.clientId),
@@ -76,7 +89,10 @@ export class Consumer {
         // At least three heartbeats per session, as librdkafka's documentation recommends.
         'heartbeat.interval.ms': Math.min(1000, Math.floor(options.sessionTimeoutMs / 3)),
       },
-      { 'auto.offset.reset': 'earliest' },
+      // An offset out of range stops that partition's fetching and surfaces as an error instead of
+      // a silent jump: OffsetRangeWatch decides (processor/offset-range.ts). 'earliest' used to
+      // restart a recreated topic from 0 and drop everything up to the old stored offset.
+      { 'auto.offset.reset': 'error' },
     );
     this.consumer.setDefaultConsumeTimeout(100);
     // Return as soon as some messages are there instead of waiting the timeout for a full `max`
@@ -101,18 +117,69 @@ export class Consumer {
     return this.assigned;
   }
 
+  /** Partitions stopped past the log end (readiness fails while there is any). */
+  get stoppedPartitions(): readonly StoppedPartition[] {
+    return this.ranges.stoppedPartitions;
+  }
+
   /** Reads up to `max` messages of owned partitions, waiting at most ~100 ms for the first. */
   read(max: number): Promise<KafkaMessage[]> {
     return new Promise((resolve, reject) => {
       this.consumer.consume(max, (error, messages) => {
-        if (error) return reject(asError(error));
+        if (error) {
+          if (error.code !== AUTO_OFFSET_RESET) return reject(asError(error));
+          // The error does not say which partition; the check asks the broker about each.
+          this.ranges.check(this.readablePositions(this.assigned));
+          return resolve([]);
+        }
         resolve(messages.filter((message) => this.accept(message)));
       });
     });
   }
 
+  private watermarks(partition: number): Promise<RdKafka.WatermarkOffsets> {
+    return new Promise((resolve, reject) => {
+      this.consumer.queryWatermarkOffsets(this.options.topic, partition, BROKER_REQUEST_TIMEOUT_MS, (error, offsets) =>
+        error ? reject(asError(error)) : resolve(offsets),
+      );
+    });
+  }
+
+  /**
+   * Fetches these partitions again from these offsets, the others from where they are. librdkafka
+   * refuses to seek a partition whose fetch stopped (rd_kafka_toppar_seek: ERR__STATE), and an
+   * eager group allows no incremental assign, so the whole assignment is given again; stopped
+   * partitions stay out of it.
+   */
+  private restartAt(offsets: ReadonlyMap<number, number>): Promise<void> {
+    const step = this.rebalancing.then(() => {
+      for (const [partition, offset] of offsets) this.positions.set(partition, offset);
+      const partitions = this.assigned.filter((partition) => !this.ranges.isStopped(partition));
+      const assignment = partitions.map((partition) => ({ topic: this.options.topic, partition, offset: this.positions.get(partition) ?? OFFSET_BEGINNING }));
+      this.consumer.assign(assignment);
+      const toppars = assignment.map(({ topic, partition }) => ({ topic, partition }));
+      if (toppars.length > 0) {
+        this.consumer.resume(toppars);
+        if (this.paused) this.consumer.pause(toppars);
+      }
+      log.info({ restarted: Object.fromEntries(offsets) }, 'partitions restarted at new offsets');
+    });
+    this.rebalancing = step.catch(() => undefined);
+    return step;
+  }
+
+  /** Readable partitions with a known position: those an out-of-range check can decide about. */
+  private readablePositions(partitions: readonly number[]): Map<number, number> {
+    const positions = new Map<number, number>();
+    for (const partition of partitions) {
+      const position = this.positions.get(partition);
+      if (position !== undefined && this.readable.has(partition) && !this.ranges.isStopped(partition)) positions.set(partition, position);
+    }
+    return positions;
+  }
+
   private accept(message: KafkaMessage): boolean {
-    if (!this.readable.has(message.partition)) return false;
+    if (!this.readable.has(message.partition) || this.ranges.isStopped(message.partition)) return false;
     const expected = this.positions.get(message.partition);
     if (expected !== undefined && message.offset < expected) {
       this.rewinds++;
@@ -208,6 +275,7 @@ export class Consumer {
     if (assignment.length > 0) this.consumer.resume(assignment.map(({ topic, partition }) => ({ topic, partition })));
     this.assigned = [...partitions].sort((a, b) => a - b);
     this.readable = new Set(partitions);
+    this.ranges.clear();
     this.positions = new Map([...offsets].filter(([, offset]) => offset >= 0));
     this.paused = false;
     this.joined = true;
@@ -229,21 +297,23 @@ export class Consumer {
     } finally {
       this.consumer.unassign();
       this.assigned = [];
+      this.ranges.clear();
       this.paused = false;
       this.options.onAssignmentChange?.(this.assigned);
     }
   }
 
+  /**
+   * librdkafka statistics (STATISTICS.md), every statistics.interval.ms: consumer lag per owned
+   * partition; partitions that stopped fetching (`fetch_state` none: an out-of-range offset the
+   * read did not report); stopped partitions an operator may have reset.
+   */
   private onStats(json: string): void {
     try {
-      const stats = JSON.parse(json) as { topics?: Record<string, { partitions?: Record<string, { consumer_lag?: number }> }> };
-      const partitions = stats.topics?.[this.options.topic]?.partitions ?? {};
-      for (const [id, partition] of Object.entries(partitions)) {
-        const number = Number(id);
-        if (number >= 0 && this.assigned.includes(number) && typeof partition.consumer_lag === 'number' && partition.consumer_lag >= 0) {
-          this.options.onLag(number, partition.consumer_lag);
-        }
-      }
+      const stats = partitionStats(json, this.options.topic, this.assigned);
+      for (const [partition, lag] of stats.lag) this.options.onLag(partition, lag);
+      this.ranges.check(this.readablePositions(stats.notFetching));
+      this.ranges.resumeReset(this.assigned).catch((error: unknown) => log.warn({ err: error }, 'checking stopped partitions for a reset failed'));
     } catch (error) {
       log.debug({ err: error }, 'unreadable librdkafka statistics');
     }

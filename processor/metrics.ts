@@ -2,14 +2,12 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { DEAD_LETTER_REASONS } from '../lib/event.js';
 import { createRegistry, DATABASE_SECONDS_BUCKETS } from '../lib/metrics.js';
 import { REJECT_REASONS } from '../lib/terms.js';
+import { FLUSH_ERROR_KINDS } from './errors.js';
 
 /** Why a batch was flushed: it filled, its time ran out, its partitions were revoked, or shutdown. */
 export const FLUSH_REASONS = ['size', 'time', 'revoke', 'shutdown'] as const;
 export type FlushReason = (typeof FLUSH_REASONS)[number];
 
-/** Database error kinds: `transient` ones are retried with backoff, `data` ones bisect the batch. */
-export const DB_ERROR_KINDS = ['transient', 'data', 'fenced'] as const;
-export type DbErrorKind = (typeof DB_ERROR_KINDS)[number];
 
 /**
  * Every processor metric, on one registry. Names carry their unit; labels are small fixed sets
@@ -30,6 +28,16 @@ export function createProcessorMetrics(registry: Registry = createRegistry('proc
     eventsRedelivered: new Counter({
       name: 'wsm_processor_events_redelivered_total',
       help: 'Events ignored because their message id was already in the ledger (redelivery or producer duplicate).',
+      registers,
+    }),
+    eventsConflicting: new Counter({
+      name: 'wsm_processor_events_conflicting_total',
+      help: 'Redelivered events whose content differs from the ledger row of their message id (the first occurrence wins; counted in redelivered too).',
+      registers,
+    }),
+    skippedOffsets: new Counter({
+      name: 'wsm_processor_skipped_offsets_total',
+      help: 'Offsets never read because the log jumped past them (retention deleted unread messages); each jump is in the skipped_offsets table.',
       registers,
     }),
     deadLetters: new Counter({
@@ -96,6 +104,11 @@ export function createProcessorMetrics(registry: Registry = createRegistry('proc
     }),
     inFlightRecords: new Gauge({ name: 'wsm_processor_in_flight_records', help: 'Records read but not yet committed.', registers }),
     paused: new Gauge({ name: 'wsm_processor_paused', help: '1 while consumption is paused (batch full or database unavailable).', registers }),
+    stoppedPartitions: new Gauge({
+      name: 'wsm_processor_stopped_partitions',
+      help: 'Partitions stopped because their stored offset is past the log end, until an operator resets it (make reset-offsets).',
+      registers,
+    }),
     assignedPartitions: new Gauge({ name: 'wsm_processor_assigned_partitions', help: 'Partitions assigned to this instance.', registers }),
     dbErrors: new Counter({
       name: 'wsm_processor_db_errors_total',
@@ -109,7 +122,7 @@ export function createProcessorMetrics(registry: Registry = createRegistry('proc
   for (const reason of REJECT_REASONS) metrics.eventsRejected.inc({ reason }, 0);
   for (const reason of DEAD_LETTER_REASONS) metrics.deadLetters.inc({ reason }, 0);
   for (const reason of FLUSH_REASONS) metrics.batches.inc({ reason }, 0);
-  for (const kind of DB_ERROR_KINDS) metrics.dbErrors.inc({ kind }, 0);
+  for (const kind of FLUSH_ERROR_KINDS) metrics.dbErrors.inc({ kind }, 0);
   for (const type of ['stock.changed', 'stock.status_changed']) metrics.notifications.inc({ type }, 0);
   return metrics;
 }

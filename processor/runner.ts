@@ -1,9 +1,11 @@
 import { createLogger } from '../lib/log.js';
 import { sleep } from './backoff.js';
-import type { Batcher } from './batcher.js';
-import type { Consumer } from './consumer.js';
+import type { Batch } from './batch.js';
+import { Batcher, type FlushOutcome } from './batcher.js';
+import { Consumer, type ConsumerOptions } from './consumer.js';
+import type { StoppedPartition } from './offset-range.js';
 import { decodeRecord } from './decode.js';
-import type { ProcessorMetrics } from './metrics.js';
+import type { FlushReason, ProcessorMetrics } from './metrics.js';
 
 const log = createLogger('runner');
 
@@ -13,12 +15,28 @@ const READ_MAX = 5000;
 /** How long the batcher may stay full before fetching is paused (the database is not keeping up). */
 const PAUSE_AFTER_MS = 1000;
 
+export interface RunnerOptions {
+  /** The consumer's settings; the runner itself answers revokes (flush, then release). */
+  consumer: Omit<ConsumerOptions, 'onRevoke'>;
+  maxRecords: number;
+  maxWaitMs: number;
+  /** Writes one batch (processor/flusher.ts); its outcome decides what the runner does next. */
+  flush(batch: Batch, reason: FlushReason): Promise<FlushOutcome>;
+  /** A flush failed for good (shutdown while retrying, or a bug). */
+  onFlushFailure(error: unknown): void;
+  metrics: ProcessorMetrics;
+}
+
 /**
- * The consume loop: read, decode, batch; pause while the batcher is full (one batch flushing and
- * one waiting) and keep polling so the group keeps the assignment. `stop()` ends the loop after
- * the current read.
+ * The consume loop and the owner of the consumer and the batcher: read, decode, batch; pause
+ * while the batcher is full (one batch flushing and one waiting) and keep polling so the group
+ * keeps the assignment. Every flush outcome comes back here: a committed batch's offsets are
+ * committed to Kafka (for lag tools; the database holds the real ones), a fenced batch restarts
+ * every partition from the stored offsets.
  */
 export class Runner {
+  private readonly consumer: Consumer;
+  private readonly batcher: Batcher;
   private stopping = false;
   private loop: Promise<void> | undefined;
   /** Bumped by a restart from stored offsets; reads begun before it are discarded. */
@@ -26,26 +44,64 @@ export class Runner {
   private restartRequested = false;
   private fullSinceMs: number | undefined;
 
-  constructor(
-    private readonly consumer: Consumer,
-    private readonly batcher: Batcher,
-    private readonly metrics: ProcessorMetrics,
-  ) {}
+  constructor(private readonly options: RunnerOptions) {
+    this.batcher = new Batcher(
+      options.consumer.topic,
+      options.maxRecords,
+      options.maxWaitMs,
+      (batch, reason) => this.flush(batch, reason),
+      (error) => options.onFlushFailure(error),
+      () => this.requestRestart(),
+    );
+    this.consumer = new Consumer({ ...options.consumer, onRevoke: () => this.batcher.flushNow('revoke') });
+  }
+
+  /** Joins the group (the assignment arrives while the loop runs). */
+  async connect(): Promise<void> {
+    await this.consumer.connect();
+  }
 
   start(): void {
     this.loop = this.run();
   }
 
-  /** After a fence: drop what is being read and restart every partition from the stored offsets. */
-  requestRestart(): void {
-    this.restartRequested = true;
-    this.generation++;
+  /** True once the group has assigned this instance its partitions (possibly none). */
+  get hasJoined(): boolean {
+    return this.consumer.hasJoined;
   }
 
-  /** Ends the loop; resolves when no read is in progress. */
-  async stop(): Promise<void> {
+  /** Partitions stopped because their stored offset is past the log end (processor/offset-range.ts). */
+  get stoppedPartitions(): readonly StoppedPartition[] {
+    return this.consumer.stoppedPartitions;
+  }
+
+  /** Records held and not yet committed. */
+  get inFlightRecords(): number {
+    return this.batcher.inFlightRecords;
+  }
+
+  /** Stops fetching, then flushes and commits everything held (shutdown). */
+  async drain(): Promise<void> {
     this.stopping = true;
     await this.loop;
+    await this.batcher.flushNow('shutdown');
+  }
+
+  /** Leaves the group and closes the consumer. */
+  async disconnect(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+
+  private async flush(batch: Batch, reason: FlushReason): Promise<FlushOutcome> {
+    const outcome = await this.options.flush(batch, reason);
+    if (outcome === 'committed') this.consumer.commit(batch.partitionRanges);
+    return outcome;
+  }
+
+  /** After a fence: drop what is being read and restart every partition from the stored offsets. */
+  private requestRestart(): void {
+    this.restartRequested = true;
+    this.generation++;
   }
 
   private async run(): Promise<void> {
@@ -56,12 +112,13 @@ export class Runner {
         // A read error (broker gone, group coordinator moving) is retried by librdkafka itself;
         // wait a little so a persistent one does not spin.
         log.warn({ err: error }, 'read failed');
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        await sleep(500);
       }
     }
   }
 
   private async step(): Promise<void> {
+    const { metrics } = this.options;
     if (this.restartRequested) {
       this.restartRequested = false;
       this.generation++;
@@ -80,14 +137,14 @@ export class Runner {
       // The database is slow or gone: pause fetching, and keep polling (rebalances, heartbeats,
       // max.poll.interval.ms) while waiting; paused partitions return nothing.
       this.consumer.pause();
-      this.metrics.paused.set(1);
+      metrics.paused.set(1);
       await this.readInto(1);
       return;
     }
     this.fullSinceMs = undefined;
     if (this.consumer.isPaused) {
       this.consumer.resume();
-      this.metrics.paused.set(0);
+      metrics.paused.set(0);
     }
     await this.readInto(Math.min(READ_MAX, this.batcher.room));
   }
@@ -96,8 +153,8 @@ export class Runner {
     const generation = this.generation;
     const messages = await this.consumer.read(Math.max(1, max));
     if (messages.length === 0 || generation !== this.generation) return;
-    this.metrics.eventsConsumed.inc(messages.length);
+    this.options.metrics.eventsConsumed.inc(messages.length);
     for (const message of messages) this.batcher.add(decodeRecord(message));
-    this.metrics.inFlightRecords.set(this.batcher.inFlightRecords);
+    this.options.metrics.inFlightRecords.set(this.batcher.inFlightRecords);
   }
 }

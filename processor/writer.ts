@@ -1,5 +1,6 @@
 import { writeSync } from 'node:fs';
 import pg from 'pg';
+import { connectionConfig, isClientTimeout } from '../lib/db/connection.js';
 import { createLogger } from '../lib/log.js';
 import type { Batch } from './batch.js';
 import { FENCED_SQLSTATE, FencedError } from './errors.js';
@@ -13,7 +14,12 @@ const log = createLogger('writer');
 export interface WriterOptions {
   databaseUrl: string;
   groupId: string;
-  lowStockThreshold: number;
+  /**
+   * Server-side limit on each statement of a write (COPY, merge); the client gives up 5 s later
+   * (lib/db/connection.ts). 60 s by default: a 20k-record merge takes about 1.3 s here
+   * (`make profile-merge`), so only a database that stopped answering reaches it.
+   */
+  statementTimeoutMs?: number;
   /** Ask apply_batch for the changed stock rows and status changes (for Kafka notifications). */
   collectNotifications: boolean;
   /**
@@ -23,6 +29,9 @@ export interface WriterOptions {
   crashAt?: CrashPoint;
   crashOnBatch?: number;
 }
+
+/** See {@link WriterOptions.statementTimeoutMs}. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
 
 export const CRASH_POINTS = ['after-copy', 'after-merge', 'after-commit'] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
@@ -57,15 +66,11 @@ export class BatchWriter {
       await copyToStaging(client, batch.events());
       this.maybeCrash('after-copy');
       const copied = performance.now();
+      const apply = await applyBatch(client, { groupId: this.options.groupId, topic: batch.topic, ranges: batch.partitionRanges, gaps: batch.gaps });
+      // After apply_batch, which holds the merge lock to commit: dead-letter ids in commit order.
       await insertDeadLetters(client, batch.deadLetters());
-      const apply = await applyBatch(client, {
-        groupId: this.options.groupId,
-        topic: batch.topic,
-        ranges: batch.partitionRanges,
-        lowStockThreshold: this.options.lowStockThreshold,
-      });
       const merged = performance.now();
-      const changes = this.options.collectNotifications ? await readBatchChanges(client, apply, this.options.lowStockThreshold) : undefined;
+      const changes = this.options.collectNotifications ? await readBatchChanges(client, apply) : undefined;
       this.maybeCrash('after-merge');
       await client.query('COMMIT');
       this.maybeCrash('after-commit');
@@ -77,7 +82,11 @@ export class BatchWriter {
         totalSeconds: (performance.now() - started) / 1000,
       };
     } catch (error) {
-      await this.rollback(client);
+      // After the client's own timeout the connection's state is unknown (the server may still
+      // run the statement, the network may be gone): never reuse it, not even for a ROLLBACK,
+      // which would wait out the same silence.
+      if (isClientTimeout(error)) this.discard(client);
+      else await this.rollback(client);
       if ((error as { code?: string }).code === FENCED_SQLSTATE) {
         throw new FencedError((error as Error).message, { cause: error });
       }
@@ -101,7 +110,9 @@ export class BatchWriter {
 
   private async connection(): Promise<pg.Client> {
     if (this.client) return this.client;
-    const client = new pg.Client({ connectionString: this.options.databaseUrl, application_name: 'processor-writer' });
+    const client = new pg.Client(
+      connectionConfig(this.options.databaseUrl, { applicationName: 'processor-writer', statementTimeoutMs: this.options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS }),
+    );
     client.on('error', (error) => {
       // An idle connection died (server restart): forget it; the next write reconnects.
       log.warn({ err: error }, 'database connection lost');
@@ -116,6 +127,12 @@ export class BatchWriter {
     }
     this.client = client;
     return client;
+  }
+
+  /** Forgets a connection without waiting on it (a FIN or a Terminate would wait out the same silence). */
+  private discard(client: pg.Client): void {
+    if (this.client === client) this.client = undefined;
+    client.end().catch(() => undefined);
   }
 
   private async rollback(client: pg.Client): Promise<void> {

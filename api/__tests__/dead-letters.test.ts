@@ -20,7 +20,7 @@ const expected: { topic: string; partition: number; offset: number; reason: stri
 
 beforeAll(async () => {
   api = await startApi();
-  const writer = new BatchWriter({ databaseUrl: api.database.url, groupId: 'api-dead-letters', lowStockThreshold: 10, collectNotifications: false });
+  const writer = new BatchWriter({ databaseUrl: api.database.url, groupId: 'api-dead-letters', collectNotifications: false });
   try {
     for (const [topic, { partition, values }] of Object.entries(messages)) {
       const records = values.map((value, offset) =>

@@ -3,9 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { expect } from 'vitest';
-import type pg from 'pg';
-import { withCredentials } from '../../lib/db/url.js';
 import { createTestDatabase, type TestDatabase } from '../../lib/testing/database.js';
+import { roleUrl } from '../../lib/testing/roles.js';
 import { createApp, type App } from '../app.js';
 import { createDatabase, type Database } from '../db.js';
 import type { Publisher } from '../deps.js';
@@ -143,39 +142,12 @@ export async function startApi(options: HarnessOptions = {}): Promise<ApiHarness
 }
 
 /**
- * The API's read-only role (contract 2: `wsm_api`, SELECT only, made by the roles migration) with
- * a test password. Until that migration is on this branch, a stand-in with the same grants
- * (USAGE on the schema, SELECT on every table) is made here, so every API test already runs
- * without write privileges.
+ * The API's read-only role (contract 2: `wsm_api`, SELECT only, made by the roles migration), with
+ * the password the test run gave it (lib/testing/global-setup.ts), so every API test runs without
+ * write privileges.
  */
-const API_ROLE = 'wsm_api';
-const STAND_IN_ROLE = 'wsm_api_stand_in';
-const API_ROLE_PASSWORD = 'wsm-api-test-password';
-
-export async function apiRoleUrl(database: TestDatabase): Promise<string> {
-  const exists = (await database.pool.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [API_ROLE])).rowCount === 1;
-  const role = exists ? API_ROLE : STAND_IN_ROLE;
-  // Roles are cluster-wide and test files run in parallel: a concurrent CREATE or ALTER of the
-  // same role fails (23505, XX000 "tuple concurrently updated"); the other file did the work.
-  await retryConcurrent(async () => {
-    if (exists) await database.pool.query(`ALTER ROLE ${API_ROLE} LOGIN PASSWORD '${API_ROLE_PASSWORD}'`);
-    else await database.pool.query(`DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${STAND_IN_ROLE}') THEN CREATE ROLE ${STAND_IN_ROLE} LOGIN PASSWORD '${API_ROLE_PASSWORD}'; END IF; END $$`);
-  });
-  if (!exists) await database.pool.query(`GRANT USAGE ON SCHEMA public TO ${STAND_IN_ROLE}; GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${STAND_IN_ROLE}`);
-  return withCredentials(database.url, role, API_ROLE_PASSWORD);
-}
-
-async function retryConcurrent(fn: () => Promise<unknown>): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await fn();
-      return;
-    } catch (error) {
-      const code = (error as pg.DatabaseError).code;
-      if (attempt >= 10 || (code !== '23505' && code !== 'XX000' && code !== '40001')) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 100));
-    }
-  }
+export function apiRoleUrl(database: TestDatabase): Promise<string> {
+  return Promise.resolve(roleUrl(database.url, 'api'));
 }
 
 type JsonObject = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- a parsed OpenAPI document

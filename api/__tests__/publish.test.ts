@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateEnvelope } from '../../lib/event.js';
 import { KafkaProducer } from '../../lib/kafka/producer.js';
+import { PROCESSOR_SHUTDOWN_BUDGET_MS, totalBudgetMs } from '../../lib/shutdown-budget.js';
 import { envelope, movementData } from '../../lib/testing/envelopes.js';
 import { consumeFromStart, kafkaBrokers, uniqueTopic } from '../../lib/testing/kafka.js';
 import type { Publisher } from '../deps.js';
@@ -57,6 +58,11 @@ describe('POST /api/events', () => {
     expect((await post({ ...movementData(), source: 'warehouse 7' })).body).toMatchObject({ reason: 'invalid_field' });
     expect((await post('{"broken": ')).status).toBe(400);
     expect((await post([1, 2])).status).toBe(400);
+    // Instants PostgreSQL and a Date cannot both hold (years 1-9999 UTC) are refused, not published.
+    for (const timestamp of ['0000-01-01T00:00:00Z', '9999-12-31T23:59:59-12:00']) {
+      expect((await post({ ...movementData(), timestamp })).body).toMatchObject({ reason: 'invalid_timestamp' });
+    }
+    expect((await post({ ...envelope(), time: Date.parse('9999-12-31T23:59:59.999Z') + 1 })).body).toMatchObject({ reason: 'invalid_timestamp' });
     const text = await api.request('POST', '/api/events', { body: 'hello', headers: { 'content-type': 'text/plain', authorization: `Bearer ${TOKEN}` } });
     expect(text.status).toBe(415);
   });
@@ -113,5 +119,5 @@ describe('POST /api/events', () => {
     } finally {
       expect(await processor.stop('SIGTERM')).toBe(0);
     }
-  }, budget([PROCESSOR_START_WAIT_MS, 30_000]));
+  }, budget([PROCESSOR_START_WAIT_MS, 30_000, totalBudgetMs(PROCESSOR_SHUTDOWN_BUDGET_MS)]));
 });

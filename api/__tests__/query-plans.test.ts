@@ -41,12 +41,14 @@ SELECT ${id('w', 'w')}, ${id('p', 'p')}, q, CASE WHEN q = 0 THEN 'out_of_stock' 
   FROM generate_series(0, 99) w, generate_series(0, 599) p, LATERAL (SELECT CASE WHEN (w + p) % 33 = 0 THEN 0 WHEN (w + p) % 19 = 0 THEN 1 + p % 10 ELSE 11 + (w * p) % 900 END AS q) q;
 
 INSERT INTO movements (movement_id, product_id, source_warehouse_id, departure_message_id, departed_at, quantity_sent,
-                       destination_warehouse_id, arrival_message_id, arrived_at, quantity_received)
+                       destination_warehouse_id, arrival_message_id, arrived_at, quantity_received,
+                       departure_product_id, arrival_product_id)
 SELECT ${id('m', 'g')}, ${id('p', 'g % 2000')},
        CASE WHEN g % 50 <> 0 THEN ${id('w', 'g % 100')} END, CASE WHEN g % 50 <> 0 THEN ${id('d', 'g')} END,
        CASE WHEN g % 50 <> 0 THEN timestamptz '2025-01-01' + g * interval '20 seconds' END, CASE WHEN g % 50 <> 0 THEN 10 END,
        CASE WHEN g % 10 <> 5 THEN ${id('w', '(g + 1) % 100')} END, CASE WHEN g % 10 <> 5 THEN ${id('a', 'g')} END,
-       CASE WHEN g % 10 <> 5 THEN timestamptz '2025-01-01' + g * interval '20 seconds' + interval '3 hours' END, CASE WHEN g % 10 <> 5 THEN 9 END
+       CASE WHEN g % 10 <> 5 THEN timestamptz '2025-01-01' + g * interval '20 seconds' + interval '3 hours' END, CASE WHEN g % 10 <> 5 THEN 9 END,
+       CASE WHEN g % 50 <> 0 THEN ${id('p', 'g % 2000')} END, CASE WHEN g % 10 <> 5 THEN ${id('p', 'g % 2000')} END
   FROM generate_series(1, 150000) g;
 
 INSERT INTO status_changes (id, warehouse_id, product_id, previous_status, status, quantity, message_id, changed_at)

@@ -75,6 +75,9 @@ describe('GET /api/movements/{movementId}', () => {
     expect(response.body).toMatchObject({
       movementId: M1,
       productId: P1,
+      departureProductId: P1,
+      arrivalProductId: P1,
+      productMismatch: false,
       state: 'completed',
       departure: { warehouseId: W1, departedAt: '2025-02-18T10:00:00.000Z', quantitySent: 100, stock: { outcome: 'applied', rejectReason: null } },
       arrival: { warehouseId: W2, arrivedAt: '2025-02-18T14:34:56.000Z', quantityReceived: 95, stock: { outcome: 'applied', rejectReason: null } },

@@ -27,12 +27,14 @@ export interface MovementFilters {
 const MOVEMENT_COLUMNS = Prisma.sql`movement_id AS "movementId", product_id AS "productId", source_warehouse_id AS "sourceWarehouseId",
   departure_message_id AS "departureMessageId", departed_at AS "departedAt", quantity_sent AS "quantitySent",
   destination_warehouse_id AS "destinationWarehouseId", arrival_message_id AS "arrivalMessageId", arrived_at AS "arrivedAt",
-  quantity_received AS "quantityReceived", created_at AS "createdAt", updated_at AS "updatedAt", moved_at AS "movedAt"`;
+  quantity_received AS "quantityReceived", created_at AS "createdAt", updated_at AS "updatedAt", moved_at AS "movedAt",
+  departure_product_id AS "departureProductId", arrival_product_id AS "arrivalProductId", product_mismatch AS "productMismatch"`;
 
 const MOVEMENT_COLUMNS_OF_M = Prisma.sql`m.movement_id AS "movementId", m.product_id AS "productId", m.source_warehouse_id AS "sourceWarehouseId",
   m.departure_message_id AS "departureMessageId", m.departed_at AS "departedAt", m.quantity_sent AS "quantitySent",
   m.destination_warehouse_id AS "destinationWarehouseId", m.arrival_message_id AS "arrivalMessageId", m.arrived_at AS "arrivedAt",
-  m.quantity_received AS "quantityReceived", m.created_at AS "createdAt", m.updated_at AS "updatedAt", m.moved_at AS "movedAt"`;
+  m.quantity_received AS "quantityReceived", m.created_at AS "createdAt", m.updated_at AS "updatedAt", m.moved_at AS "movedAt",
+  m.departure_product_id AS "departureProductId", m.arrival_product_id AS "arrivalProductId", m.product_mismatch AS "productMismatch"`;
 
 const STATE: Record<z.output<typeof movementState>, Prisma.Sql> = {
   in_transit: Prisma.sql`departure_message_id IS NOT NULL AND arrival_message_id IS NULL`,

@@ -56,13 +56,22 @@ const arrivalSchema = z.object({
 export const movementSchema = z
   .object({
     movementId: uuid,
-    productId: uuid,
+    productId: uuid.describe("The departure's product, else the arrival's."),
+    departureProductId: uuid.nullable().describe('The product the departure names; null without a departure.'),
+    arrivalProductId: uuid.nullable().describe('The product the arrival names; null without an arrival.'),
+    productMismatch: z
+      .boolean()
+      .describe("Both sides known and naming different products: each side's stock moved for its own product, and quantityDifference is null."),
     state: movementState.describe('`in_transit`: departure only; `arrived`: arrival only; `completed`: both.'),
     departure: departureSchema.nullable(),
     arrival: arrivalSchema.nullable(),
     quantitySent: z.number().int().nullable(),
     quantityReceived: z.number().int().nullable(),
-    quantityDifference: z.number().int().nullable().describe('Sent minus received (positive means loss); null until completed.'),
+    quantityDifference: z
+      .number()
+      .int()
+      .nullable()
+      .describe('Sent minus received (positive means loss); null until completed, and null when the sides name different products.'),
     transitSeconds: z.number().nullable().describe('Arrival time minus departure time, in seconds; null until completed.'),
     transitDuration: z.string().nullable().describe('The same as an ISO-8601 duration, e.g. PT1H30M; null until completed.'),
   })
@@ -97,7 +106,11 @@ export const deadLetterSchema = z.object({
   topic: z.string(),
   partition: z.number().int(),
   offset: z.number().int(),
-  messageKey: z.string().nullable(),
+  messageKey: z.string().nullable().describe('The message key as UTF-8 text (invalid bytes replaced); null without a key.'),
+  messageKeyBase64: z.string().nullable().describe('The key bytes, base64.'),
+  headers: z
+    .array(z.object({ key: z.string(), valueBase64: z.string() }))
+    .describe('The message headers in order, values base64.'),
   payload: z.string().describe('The raw payload as UTF-8 text (invalid bytes replaced), cut to its first 4 KiB.'),
   payloadBase64: z.string().describe('The same bytes, base64.'),
   payloadBytes: z.number().int().describe('Size of the original payload.'),

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createLogger } from '../log.js';
+import { connectionConfig } from './connection.js';
 
 /**
  * Applies the SQL migrations in prisma/migrations, in name order, each in its own transaction,
@@ -17,6 +18,9 @@ import { createLogger } from '../log.js';
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../prisma/migrations');
 
 const log = createLogger('migrations');
+
+/** Longest one migration statement may run (see migrate()). */
+const MIGRATION_STATEMENT_TIMEOUT_MS = 30 * 60_000;
 
 // Serialises concurrent runners (two processors starting at once); any constant works.
 const MIGRATION_LOCK_KEY = 7_212_301;
@@ -67,7 +71,9 @@ export async function readMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
  */
 export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promise<MigrateResult> {
   const migrations = await readMigrations(dir);
-  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'migrate' });
+  // Keep-alive and a connect timeout so a vanished database fails the run instead of hanging it;
+  // statements may legitimately run long (a backfill over a large table), hence 30 minutes.
+  const client = new pg.Client(connectionConfig(databaseUrl, { applicationName: 'migrate', statementTimeoutMs: MIGRATION_STATEMENT_TIMEOUT_MS }));
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);

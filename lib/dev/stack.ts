@@ -1,15 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres, type RunningPostgres } from '../db/embedded-postgres.js';
 import { migrate } from '../db/migrations.js';
+import { setRolePasswords, urlForRole, type ServiceRole } from '../db/roles.js';
 import { startMockCluster, type MockCluster } from '../kafka/mock-cluster.js';
 import { REPO_ROOT, type DevConfig } from './config.js';
 import { assertPortFree } from './ports.js';
 import { servicePort, StartError, waitForReady } from './ready.js';
 import { spawnService, type ServiceProcess } from './service-process.js';
 import { formatStackEnv } from './stack-env.js';
-import { ensureMockTopics } from './topics.js';
+import { ensureMockTopics } from '../kafka/topics.js';
 
 /**
  * The embedded stack of `make dev`: PostgreSQL (embedded-postgres), the librdkafka mock cluster
@@ -107,8 +109,17 @@ export async function startStack(config: DevConfig, say: Say, signal?: AbortSign
 
     const migrated = await migrate(databaseUrl);
     say(`migrations: ${migrated.applied.length} applied, ${migrated.alreadyApplied.length} already applied`);
+    // Each service connects as its own role (prisma/migrations/…_roles), with a password made for
+    // this run; tools (make migrate, make load) keep the owner's URL from the stack file.
+    const passwords = { processor: randomBytes(18).toString('base64url'), api: randomBytes(18).toString('base64url') };
+    await setRolePasswords(databaseUrl, passwords);
 
-    const env = (name: string) => serviceEnv(config, { DATABASE_URL: databaseUrl, KAFKA_BROKERS: brokers, SERVICE_NAME: name });
+    const roleFor: Record<string, ServiceRole> = { processor: 'processor', api: 'api' };
+    const env = (name: string) => {
+      const role = roleFor[name];
+      const url = role ? urlForRole(databaseUrl, role, passwords[role]) : databaseUrl;
+      return serviceEnv(config, { DATABASE_URL: url, KAFKA_BROKERS: brokers, SERVICE_NAME: name });
+    };
     const start = (name: string, entry: string, args: string[] = []) => {
       const service = spawnService({ name, cwd: REPO_ROOT, env: env(name), args: ['--import', 'tsx', entry, ...args] });
       services.push(service);

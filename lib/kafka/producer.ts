@@ -32,6 +32,10 @@ export class KafkaProducer {
       'batch.num.messages': 10_000,
       'queue.buffering.max.messages': 200_000,
       'compression.type': 'lz4',
+      // Keyed messages land where the Java client and KafkaJS put them (murmur2 of the key bytes),
+      // so one warehouse's events share a partition whoever produces them; librdkafka's default,
+      // consistent_random, hashes with CRC32 (CONFIGURATION.md: partitioner).
+      partitioner: 'murmur2_random',
       ...extra,
     });
     this.producer.on('delivery-report', (error, report) => {
@@ -67,7 +71,7 @@ export class KafkaProducer {
   async send(
     topic: string,
     value: Buffer | null,
-    key?: string | null,
+    key?: string | Buffer | null,
     headers?: KafkaHeaders,
     partition?: number,
   ): Promise<{ delivered: Promise<void>; position: Promise<DeliveredPosition> }> {

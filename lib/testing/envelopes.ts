@@ -73,6 +73,10 @@ export function brokenMessages(): BrokenMessage[] {
     { name: 'bad source', payload: encode({ ...envelope(), source: 'warehouse 7' }), reason: 'invalid_field' },
     { name: 'wrong type', payload: encode({ ...envelope(), type: 'ru.retail.other' }), reason: 'invalid_field' },
     { name: 'time as string', payload: encode({ ...envelope(), time: 'now' }), reason: 'invalid_field' },
-    { name: 'time beyond any date', payload: encode({ ...envelope(), time: 1e20 }), reason: 'invalid_field' },
+    { name: 'time beyond any date', payload: encode({ ...envelope(), time: 1e20 }), reason: 'invalid_timestamp' },
+    { name: 'timestamp in year 0', payload: withData({ timestamp: '0000-01-01T00:00:00Z' }), reason: 'invalid_timestamp' },
+    { name: 'timestamp in year 10000 UTC after its offset', payload: withData({ timestamp: '9999-12-31T23:59:59-12:00' }), reason: 'invalid_timestamp' },
+    { name: 'time past year 9999', payload: encode({ ...envelope(), time: Date.parse('9999-12-31T23:59:59.999Z') + 1 }), reason: 'invalid_timestamp' },
+    { name: 'time before year 1', payload: encode({ ...envelope(), time: Date.parse('0001-01-01T00:00:00Z') - 1 }), reason: 'invalid_timestamp' },
   ];
 }

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import type { TestProject } from 'vitest/node';
 import pg from 'pg';
 import { migrate } from '../db/migrations.js';
+import { setRolePasswords } from '../db/roles.js';
+import { TEST_ROLE_PASSWORDS } from './roles.js';
 import { withDatabase } from '../db/url.js';
 import { createDatabase, startEmbeddedPostgres, type RunningPostgres } from '../db/embedded-postgres.js';
 import { startMockCluster, type MockCluster } from '../kafka/mock-cluster.js';
@@ -47,6 +49,8 @@ export async function setup(project: TestProject): Promise<void> {
   }
   await createDatabase(adminUrl, TEMPLATE_DATABASE);
   await migrate(withDatabase(adminUrl, TEMPLATE_DATABASE));
+  // The services' roles log in with the tests' passwords (roleUrl in lib/testing/database.ts).
+  await setRolePasswords(adminUrl, TEST_ROLE_PASSWORDS);
 
   cluster = await startMockCluster();
   process.env.KAFKA_BROKERS = cluster.bootstrapServers;

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { baseClientConfig, connectClient, disconnectClient, RdKafka, type KafkaMessage } from '../kafka/client.js';
-import { ensureMockTopics } from '../dev/topics.js';
+import { ensureMockTopics } from '../kafka/topics.js';
+import type { KafkaHeaders } from '../kafka/client.js';
 import { KafkaProducer, type DeliveredPosition } from '../kafka/producer.js';
 
 /** Kafka helpers for tests, on the real client against the run's mock cluster. */
@@ -26,7 +27,7 @@ export function createTopics(...topics: string[]): Promise<void> {
  */
 export async function produce(
   topic: string,
-  messages: { value: Buffer | null; key?: string | null; partition?: number }[],
+  messages: { value: Buffer | null; key?: string | Buffer | null; partition?: number; headers?: KafkaHeaders }[],
   options: { perSecond?: number } = {},
 ): Promise<DeliveredPosition[]> {
   const producer = new KafkaProducer(kafkaBrokers(), 'test-producer');
@@ -40,7 +41,7 @@ export async function produce(
         const due = started + (index * 1000) / options.perSecond;
         if (due > performance.now()) await new Promise((resolve) => setTimeout(resolve, due - performance.now()));
       }
-      const { position } = await producer.send(topic, message.value, message.key, undefined, message.partition);
+      const { position } = await producer.send(topic, message.value, message.key, message.headers, message.partition);
       deliveries.push(position);
     }
     await producer.flush();

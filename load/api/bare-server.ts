@@ -28,6 +28,7 @@ const MOVEMENT_SQL = {
   name: 'bare-movement',
   text: `SELECT m.product_id, m.source_warehouse_id, m.departure_message_id, m.departed_at, m.quantity_sent,
                 m.destination_warehouse_id, m.arrival_message_id, m.arrived_at, m.quantity_received,
+                m.departure_product_id, m.arrival_product_id, m.product_mismatch,
                 d.outcome AS departure_outcome, d.reject_reason AS departure_reason,
                 a.outcome AS arrival_outcome, a.reject_reason AS arrival_reason
            FROM movements m
@@ -47,6 +48,9 @@ interface MovementRow {
   arrival_message_id: string | null;
   arrived_at: Date | null;
   quantity_received: number | null;
+  departure_product_id: string | null;
+  arrival_product_id: string | null;
+  product_mismatch: boolean;
   departure_outcome: string | null;
   departure_reason: string | null;
   arrival_outcome: string | null;
@@ -71,12 +75,15 @@ function movementBody(movementId: string, row: MovementRow): unknown {
   return {
     movementId,
     productId: row.product_id,
+    departureProductId: row.departure_product_id,
+    arrivalProductId: row.arrival_product_id,
+    productMismatch: row.product_mismatch,
     state: completed ? 'completed' : departure ? 'in_transit' : 'arrived',
     departure,
     arrival,
     quantitySent: row.quantity_sent,
     quantityReceived: row.quantity_received,
-    quantityDifference: completed ? row.quantity_sent! - row.quantity_received! : null,
+    quantityDifference: completed && !row.product_mismatch ? row.quantity_sent! - row.quantity_received! : null,
     transitSeconds: transitMs === null ? null : transitMs / 1000,
     transitDuration: transitMs === null ? null : isoDuration(transitMs),
   };

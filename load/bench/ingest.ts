@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { ensureMockTopics } from '../../lib/kafka/topics.js';
 import { freePort } from '../../lib/db/embedded-postgres.js';
 import type { PlannedMessage } from '../generator/plan.js';
 import { REPO_ROOT, startService } from '../lib/child.js';
@@ -87,7 +88,8 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
     }
   })();
 
-  // The topic must exist before the processor subscribes: send the first message now.
+  // The processor refuses to start without its three topics.
+  await ensureMockTopics(options.brokers, [topic, `${topic}.dlq`, `${topic}.notify`]);
   await sendPlanned({ brokers: options.brokers, topic, messages: stream, count: 1 });
   const port = await freePort();
   const processor = startService('processor', 'processor/main.ts', {

@@ -1,7 +1,8 @@
 /**
  * `make profile-merge`: where a batch's merge spends its time. Applies generated batches through
  * the processor's write path (COPY + apply_batch) on a private durable PostgreSQL, then times every
- * statement inside apply_batch for the last batch with auto_explain, and prints one line each.
+ * statement inside apply_batch for the last batch with auto_explain, and prints one line each,
+ * then one line per named step (fence, classify, decide, ledger, stock, movements, status log).
  *
  * Options (environment): PROFILE_BATCH_RECORDS (default 20000), PROFILE_BATCHES (default 5),
  * PROFILE_PLANS=1 to print the full plans as well, PROFILE_SETUP_SQL='...' to run SQL on the fresh
@@ -67,9 +68,9 @@ try {
     await client.query('BEGIN');
     await copyToStaging(client, batch.events());
     const copied = performance.now();
-    const applied = await applyBatch(client, { groupId: 'profile', topic: 'profile', ranges: batch.partitionRanges, lowStockThreshold: 10 });
+    const applied = await applyBatch(client, { groupId: 'profile', topic: 'profile', ranges: batch.partitionRanges, gaps: batch.gaps });
     const merged = performance.now();
-    await readBatchChanges(client, applied, 10);
+    await readBatchChanges(client, applied);
     await client.query('COMMIT');
     const committed = performance.now();
     console.log(
@@ -78,12 +79,18 @@ try {
     );
   }
   console.log('\nstatements of the last batch taking 1 ms or more (auto_explain, ms):');
+  const steps: string[] = [];
   for (const notice of notices) {
     const duration = /duration: ([\d.]+) ms/.exec(notice)?.[1];
     const text = /Query Text: ([^\n]+)/.exec(notice)?.[1]?.trim() ?? '';
     if (duration && Number(duration) >= 1) console.log(`${duration.padStart(10)}  ${text.slice(0, 100)}`);
+    // apply_batch's named steps (prisma/migrations/…_apply_batch_steps): one line each below.
+    const step = /apply_batch_(\w+)\(/.exec(text)?.[1];
+    if (duration && step) steps.push(`${duration.padStart(10)}  ${step}`);
     if (showPlans) console.log(notice);
   }
+  console.log('\napply_batch steps of the last batch (ms):');
+  for (const line of steps) console.log(line);
 } finally {
   await client.end().catch(() => undefined);
   await server.stop();

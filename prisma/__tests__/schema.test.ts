@@ -53,10 +53,10 @@ describe('schema.prisma against the migrated database', () => {
 
   it('Movement', async () => {
     await prisma.movement.create({
-      data: { movementId, productId, sourceWarehouseId: warehouseId, departureMessageId: messageId, departedAt: new Date(), quantitySent: 100 },
+      data: { movementId, productId, sourceWarehouseId: warehouseId, departureMessageId: messageId, departedAt: new Date(), quantitySent: 100, departureProductId: productId },
     });
     const read = await prisma.movement.findUniqueOrThrow({ where: { movementId } });
-    expect(read).toMatchObject({ quantitySent: 100, arrivalMessageId: null, quantityReceived: null });
+    expect(read).toMatchObject({ quantitySent: 100, arrivalMessageId: null, quantityReceived: null, departureProductId: productId, arrivalProductId: null, productMismatch: false });
   });
 
   it('StatusChange and StatusChangeCounter', async () => {
@@ -93,10 +93,16 @@ describe('schema.prisma against the migrated database', () => {
   it('DeadLetter', async () => {
     const payload = Buffer.from([0xff, 0x00, 0x7b]);
     await prisma.deadLetter.create({
-      data: { topic: 't', partition: 1, offset: 5n, messageKey: 'k', payload, payloadBytes: 3, reason: 'malformed_json', detail: 'x' },
+      data: { topic: 't', partition: 1, offset: 5n, messageKey: Buffer.from('k'), payload, payloadBytes: 3, reason: 'malformed_json', detail: 'x' },
     });
     const read = await prisma.deadLetter.findUniqueOrThrow({ where: { topic_partition_offset: { topic: 't', partition: 1, offset: 5n } } });
     expect(Buffer.from(read.payload)).toEqual(payload);
+  });
+
+  it('SkippedOffset and StockSetting', async () => {
+    const skipped = await prisma.skippedOffset.create({ data: { groupId: 'g', topic: 't', partition: 2, fromOffset: 10n, toOffset: 15n } });
+    expect(skipped.id).toBeTypeOf('bigint');
+    expect(await prisma.stockSetting.findUniqueOrThrow({ where: { singleton: true } })).toMatchObject({ lowStockThreshold: 10 });
   });
 
   it('StagingEvent', async () => {

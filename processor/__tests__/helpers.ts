@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { childEnv, startNodeChild, type LogLine, type TestChild } from '../../lib/testing/child.js';
 import { createTopics, kafkaBrokers } from '../../lib/testing/kafka.js';
+import { roleUrl } from '../../lib/testing/roles.js';
 
 /** Helpers for processor tests that run the real processor as a child process. */
 
@@ -45,6 +46,8 @@ export async function startProcessor(env: ProcessorEnv, options: { createTopics?
     PROCESSOR_PORT: '0',
     LOG_LEVEL: 'info',
     ...env,
+    // As in production: the processor's own role, with only the privileges it needs.
+    DATABASE_URL: /^postgres(ql)?:\/\//.test(env.DATABASE_URL) ? roleUrl(env.DATABASE_URL, 'processor') : env.DATABASE_URL,
   };
   if (options.createTopics ?? true) await createTopics(settings.KAFKA_TOPIC, settings.KAFKA_DLQ_TOPIC, settings.KAFKA_NOTIFY_TOPIC);
   const child = startNodeChild('processor/main.ts', childEnv(settings));

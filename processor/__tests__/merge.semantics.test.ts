@@ -133,7 +133,7 @@ describe('apply_batch', () => {
     const decoded = validateEnvelope(stale);
     if (!decoded.ok) throw new Error('invalid');
     const batch = Batch.of(topic, [{ kind: 'event', topic, partition: 0, offset: 1, key: null, event: decoded.event }]);
-    const writer = new BatchWriter({ databaseUrl: db.url, groupId: 'test-group', lowStockThreshold: 10, collectNotifications: false });
+    const writer = new BatchWriter({ databaseUrl: db.url, groupId: 'test-group', collectNotifications: false });
     await expect(writer.write(batch)).rejects.toMatchObject({ name: 'FencedError' });
     await writer.close();
     expect(await outcomes([stale.id])).toEqual(['missing']);

@@ -58,7 +58,7 @@ describe('invalid messages', () => {
       const original = broken[index]!.payload;
       expect(row.payload_bytes).toBe(original.length);
       expect(Buffer.compare(row.payload, original.subarray(0, 4096))).toBe(0);
-    });
+    }, 120_000); // its waits: 30 + 20 s
 
     const topicMessages = await consumeFromStart(`${topic}.dlq`, broken.length, DLQ_READ_WAIT_MS);
     expect(topicMessages.map((message) => header(message.headers, DLQ_HEADERS.reason)).sort()).toEqual(broken.map((message) => message.reason).sort());

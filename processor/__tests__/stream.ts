@@ -13,7 +13,7 @@ import { produce } from '../../lib/testing/kafka.js';
  * - twins: a second departure or arrival of a movement under a new id, from the same warehouse
  *   (same partition) or from another one (another partition: which twin wins depends on how the
  *   partitions interleave, and the oracle accepts exactly the legal outcomes);
- * - with `edgeCases` (design.md 3 "Edge cases"): a message id reused with different content (the
+ * - unless `edgeCases` is false (design.md 3 "Edge cases"): a message id reused with different content (the
  *   data of a later event of the same partition, placed before that event), and movements whose
  *   arrival names another product than the departure.
  *
@@ -45,10 +45,7 @@ export interface StreamOptions {
   seed?: number;
   /** Producer duplicates and twins, spread across batches and partitions (default on). */
   hardCases?: boolean;
-  /**
-   * Reused message ids with different content and movements naming two products (default off:
-   * the processor implements them in H10's branch; the lead turns this on once both are merged).
-   */
+  /** Reused message ids with different content and movements naming two products (default on). */
   edgeCases?: boolean;
   /** How far later (in messages) a copy lands at most: a few batches of the tests' sizes. */
   spread?: number;
@@ -89,6 +86,7 @@ export function generateStream(options: StreamOptions): StreamMessage[] & { coun
   const partitionOf = (warehouse: string): number => warehouses.indexOf(warehouse) % PARTITIONS;
   const at = (minutes: number): string => new Date(Date.UTC(2025, 1, 18, 8, 0) + minutes * 60_000).toISOString();
   const hardCases = options.hardCases ?? true;
+  const edgeCases = options.edgeCases ?? true;
   const spread = options.spread ?? 600;
   const counts: StreamCounts = { duplicates: 0, crossPartitionDuplicates: 0, twins: 0, crossPartitionTwins: 0, reusedIds: 0, productMismatches: 0 };
 
@@ -126,7 +124,7 @@ export function generateStream(options: StreamOptions): StreamMessage[] & { coun
     const movement = uuid();
     const sent = 1 + Math.floor(random() * 30);
     const received = random() < 0.2 ? Math.max(1, sent - 1 - Math.floor(random() * 3)) : sent;
-    const mismatch = options.edgeCases === true && random() < 0.02;
+    const mismatch = edgeCases && random() < 0.02;
     const arrivalProduct = mismatch ? pick(products.filter((p) => p !== product)) : product;
     if (mismatch) counts.productMismatches++;
     const departure = envelope({ movement_id: movement, warehouse_id: from, product_id: product, event: 'departure', quantity: sent, timestamp: at(i) }, { id: uuid() });
@@ -166,7 +164,7 @@ export function generateStream(options: StreamOptions): StreamMessage[] & { coun
   // Copies drawn past the end go last, in order.
   for (const [index, copies] of [...inserts].sort(([a], [b]) => a - b)) if (index >= base.length) stream.push(...copies);
 
-  if (options.edgeCases) {
+  if (edgeCases) {
     // A reused id: the data of a later event of the same partition under an earlier message's id,
     // placed just before that event. The first occurrence wins; the copy must not take the later
     // event's movement side or stock effect.

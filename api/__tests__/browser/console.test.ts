@@ -7,7 +7,7 @@ import type { Envelope } from '../../../lib/event.js';
 import { launchBrowser, type TestBrowser } from '../../../lib/testing/browser.js';
 import { createTestDatabase, type TestDatabase } from '../../../lib/testing/database.js';
 import { encode, envelope } from '../../../lib/testing/envelopes.js';
-import { ensureMockTopics } from '../../../lib/dev/topics.js';
+import { ensureMockTopics } from '../../../lib/kafka/topics.js';
 import { kafkaBrokers, produce, uniqueTopic } from '../../../lib/testing/kafka.js';
 import { startProcessor, waitFor, type RunningProcessor } from '../../../processor/__tests__/helpers.js';
 import { Oracle } from '../../../processor/__tests__/oracle.js';

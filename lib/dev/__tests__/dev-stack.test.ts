@@ -4,6 +4,7 @@ import { access, chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { childEnv } from '../../testing/child.js';
@@ -129,6 +130,15 @@ describe('make dev', () => {
         return Number(body.quantity) === 70 ? body : undefined;
       });
       expect(stock).toMatchObject({ status: 'available' });
+
+      // Each service runs as its own role (prisma/migrations/…_roles), not as the owner.
+      const owner = new pg.Client({ connectionString: settings.DATABASE_URL });
+      await owner.connect();
+      const sessions = await owner
+        .query<{ application_name: string; usename: string }>("SELECT DISTINCT application_name, usename FROM pg_stat_activity WHERE application_name IN ('processor-writer', 'processor')")
+        .finally(() => owner.end());
+      expect(sessions.rows.map((row) => row.usename)).toEqual(sessions.rows.map(() => 'wsm_processor'));
+      expect(sessions.rows.length).toBeGreaterThan(0);
 
       const processes = descendants(run.dev.pid ?? 0);
       expect(processes.length).toBeGreaterThanOrEqual(4); // runner, PostgreSQL, processor, API (and PostgreSQL's workers)

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, freePort, startEmbeddedPostgres, type RunningPostgres } from '../../db/embedded-postgres.js';
+import { ensureMockTopics } from '../../kafka/topics.js';
 import { encode, envelope } from '../../testing/envelopes.js';
 import { kafkaBrokers, produce, uniqueTopic } from '../../testing/kafka.js';
 import { interpolateAll, readCompose } from '../compose-file.js';
@@ -166,6 +167,8 @@ describe('docker-compose.yml’s services, run from the images', () => {
     owner = new pg.Pool({ host: '127.0.0.1', port: server.port, user: 'postgres', password: passwords.POSTGRES_PASSWORD, database: 'warehouse', max: 2 });
     // An idle connection ended by the server's shutdown in afterAll would otherwise be thrown as uncaught.
     owner.on('error', () => undefined);
+    // What compose's kafka-topics job does: the processor refuses to start without its topics.
+    await ensureMockTopics(kafkaBrokers(), [names.KAFKA_TOPIC, names.KAFKA_DLQ_TOPIC, names.KAFKA_NOTIFY_TOPIC]);
   }, 120_000);
   afterAll(async () => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');

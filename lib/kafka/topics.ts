@@ -1,4 +1,4 @@
-import { baseClientConfig, connectClient, disconnectClient, RdKafka } from '../kafka/client.js';
+import { baseClientConfig, connectClient, disconnectClient, RdKafka } from './client.js';
 
 /**
  * Creates the stack's topics in the librdkafka mock cluster before the services start. The mock
@@ -23,6 +23,25 @@ export async function ensureMockTopics(bootstrapServers: string, topics: string[
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
+  } finally {
+    await disconnectClient(client);
+  }
+}
+
+/**
+ * The names in `topics` the cluster does not have. Asks for the metadata of every topic with
+ * automatic creation off, so asking never creates one (a broker with auto.create.topics.enable,
+ * and the mock cluster, create a topic a metadata request names when the client allows it).
+ */
+export async function missingTopics(bootstrapServers: string, topics: readonly string[], timeoutMs = 10_000): Promise<string[]> {
+  const client = new RdKafka.Producer({ ...baseClientConfig(bootstrapServers, 'topic-check'), 'allow.auto.create.topics': false });
+  await connectClient(client, timeoutMs);
+  try {
+    const metadata = await new Promise<RdKafka.Metadata>((resolve, reject) => {
+      client.getMetadata({ allTopics: true, timeout: timeoutMs }, (error, data) => (error ? reject(new Error(`cannot read the cluster's topics: ${error.message}`)) : resolve(data)));
+    });
+    const present = new Set(metadata.topics.filter((topic) => topic.partitions.length > 0).map((topic) => topic.name));
+    return topics.filter((topic) => !present.has(topic));
   } finally {
     await disconnectClient(client);
   }
