@@ -122,7 +122,7 @@ class CommittedOffsets {
 }
 
 /** Produces the stream at `rate`, for `durationMs` at most, holding back while the lag is at `maxLag`. */
-function produce(stack: ChaosStack, messages: readonly { value: Buffer | null; key: string }[], options: CampaignOptions, committed: CommittedOffsets) {
+function produce(stack: ChaosStack, messages: readonly { value: Buffer | null; key: string; partition: number }[], options: CampaignOptions, committed: CommittedOffsets) {
   let sent = 0;
   let maxLag = 0;
   let done = false;
@@ -150,7 +150,7 @@ function produce(stack: ChaosStack, messages: readonly { value: Buffer | null; k
           continue;
         }
         const message = messages[sent]!;
-        deliveries.push((await producer.send(stack.topic, message.value, message.key)).delivered);
+        deliveries.push((await producer.send(stack.topic, message.value, message.key, undefined, message.partition)).delivered);
         sent++;
       }
       await producer.flush();

@@ -23,6 +23,12 @@ export interface Truth {
 export interface ChaosMessage {
   value: Buffer | null;
   key: string;
+  /**
+   * The partition the stream places it in (warehouse i in partition i mod 4): a reused id's copy
+   * must share a partition with its first occurrence for the production order to be the truth's,
+   * which the producer's hash of the key would not guarantee.
+   */
+  partition: number;
   /** The valid event it carries; none for an invalid message. */
   envelope?: Envelope;
 }
@@ -43,18 +49,18 @@ export interface StreamOptions {
 
 /** A seeded stream keyed by warehouse, with invalid messages sprinkled in, and its truth. */
 export function chaosStream(options: StreamOptions): ChaosStream {
-  // Without the hard cases (copies sent to another warehouse's partition): keyed by warehouse, the
-  // stream's order within each partition is the only order that matters, so the oracle can replay it
-  // in production order whatever the faults interleave.
+  // Without the hard cases (copies sent to another warehouse's partition) the stream's order
+  // within each partition is the only order that matters, so the oracle can replay it in
+  // production order whatever the faults interleave.
   const valid = generateStream({ movements: options.movements, seed: options.seed, warehouses: 12, products: 20, hardCases: false });
   const broken = brokenMessages();
   const messages: ChaosMessage[] = [];
   let invalid = 0;
-  valid.forEach(({ envelope: event, key }, index) => {
-    messages.push({ value: encode(event), key, envelope: event });
+  valid.forEach(({ envelope: event, key, partition }, index) => {
+    messages.push({ value: encode(event), key, partition, envelope: event });
     if (options.invalidEvery > 0 && index % options.invalidEvery === options.invalidEvery - 1) {
       const message = broken[invalid % broken.length]!;
-      messages.push({ value: message.payload, key: event.data.warehouse_id });
+      messages.push({ value: message.payload, key, partition });
       invalid++;
     }
   });

@@ -7,8 +7,9 @@ import { expectDatabaseMatchesOracle } from './assertions.js';
 import { budget, committedCount, PROCESSOR_START_WAIT_MS, startProcessor, waitFor, type RunningProcessor } from './helpers.js';
 import { generateStream, produceStream } from './stream.js';
 
-// The configuration as the README states it, at process level: a bad value or a taken port stops
-// the processor with exit code 1 naming the variable, and LOW_STOCK_THRESHOLD decides statuses
+// The configuration as the README states it, at process level: a bad value, a taken port or a
+// missing topic stops the processor with exit code 1 naming the variable (never showing a
+// secret), and LOW_STOCK_THRESHOLD decides statuses
 // end to end.
 
 const EXIT_WAIT_MS = 30_000;
@@ -24,10 +25,14 @@ afterAll(async () => {
   await db?.drop();
 });
 
-/** Runs the processor with `settings` (on top of a valid configuration) and resolves with its exit code and output. */
-async function exitOf(settings: Record<string, string>): Promise<{ code: number | null; output: string }> {
+/**
+ * Runs the processor with `settings` (on top of a valid configuration) and resolves with its exit
+ * code and output. Its three topics are created first, except those `omit` names.
+ */
+async function exitOf(settings: Record<string, string>, omit: (topic: string) => string[] = () => []): Promise<{ code: number | null; output: string }> {
   const topic = uniqueTopic('config');
-  await createTopics(topic, `${topic}.dlq`, `${topic}.notify`);
+  const omitted = omit(topic);
+  await createTopics(...[topic, `${topic}.dlq`, `${topic}.notify`].filter((name) => !omitted.includes(name)));
   const child = startNodeChild(
     'processor/main.ts',
     childEnv({
@@ -62,6 +67,30 @@ describe('processor configuration', () => {
     } finally {
       taken.close();
     }
+  }, budget([EXIT_WAIT_MS]));
+
+  it('refuses a LOG_LEVEL pino does not know, naming it like any other setting', async () => {
+    const { code, output } = await exitOf({ LOG_LEVEL: 'loud' });
+    expect(code).toBe(1);
+    expect(output).toContain('LOG_LEVEL=\\"loud\\"');
+  }, budget([EXIT_WAIT_MS]));
+
+  it('names a bad DATABASE_URL without showing its password', async () => {
+    const { code, output } = await exitOf({ DATABASE_URL: 'mysql://admin:hunter2-secret@db:3306/warehouse' });
+    expect(code).toBe(1);
+    expect(output).toContain('DATABASE_URL=\\"mysql://admin:***@db:3306/warehouse\\"');
+    expect(output).not.toContain('hunter2');
+  }, budget([EXIT_WAIT_MS]));
+
+  it('refuses to start when the dead-letter topic does not exist, naming it', async () => {
+    let topic = '';
+    const { code, output } = await exitOf({}, (name) => {
+      topic = name;
+      return [`${name}.dlq`];
+    });
+    expect(code).toBe(1);
+    expect(output).toContain(`topic ${topic}.dlq (KAFKA_DLQ_TOPIC) does not exist`);
+    expect(output).not.toContain('KAFKA_NOTIFY_TOPIC');
   }, budget([EXIT_WAIT_MS]));
 
   it('decides statuses with a non-default LOW_STOCK_THRESHOLD, end to end', async () => {
