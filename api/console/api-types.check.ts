@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { deadLetterSchema, eventSchema, movementSchema, productWarehousesSchema, statsSchema, statusChangeSchema, stockSchema } from '../schemas/resources.js';
+import type { deadLetterSchema, eventSchema, historyItemSchema, movementSchema, productWarehousesSchema, statsSchema, statusChangeSchema, stockSchema } from '../schemas/resources.js';
 import type * as Console from './src/api-types.js';
 
 /**
@@ -18,6 +18,7 @@ export type ConsoleReadsTheApi = [
   Accepts<Console.ProductWarehouses, Out<typeof productWarehousesSchema>>,
   Accepts<Console.Movement, Out<typeof movementSchema>>,
   Accepts<Console.LedgerEvent, Out<typeof eventSchema>>,
+  Accepts<Console.HistoryItem, Out<typeof historyItemSchema>>,
   Accepts<Console.DeadLetter, Out<typeof deadLetterSchema>>,
   Accepts<Console.StatusChange, Out<typeof statusChangeSchema>>,
 ];

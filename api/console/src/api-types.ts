@@ -66,6 +66,20 @@ export interface Movement {
   transitDuration: string | null;
 }
 
+/** One ledger row of a (warehouse, product), as GET .../history lists it: the stock right after it included. */
+export interface HistoryItem {
+  seq: number;
+  messageId: string;
+  movementId: string;
+  event: 'arrival' | 'departure';
+  quantity: number;
+  eventTime: string;
+  receivedAt: string;
+  outcome: Outcome;
+  rejectReason: RejectReason | null;
+  stockAfter: number;
+}
+
 /** One ledger row, as GET /api/events lists it. */
 export interface LedgerEvent {
   seq: number;

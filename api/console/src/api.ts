@@ -1,4 +1,4 @@
-import type { DeadLetter, LedgerEvent, Movement, Page, Problem, ProductWarehouses, Stats, StatusChange, StockRow, StockStatus } from './api-types.js';
+import type { DeadLetter, HistoryItem, LedgerEvent, Movement, Page, Problem, ProductWarehouses, Stats, StatusChange, StockRow, StockStatus } from './api-types.js';
 
 /**
  * The console's only way to the data: the public API on this origin, the same routes and answers
@@ -64,6 +64,8 @@ export const api = {
   productStock: (productId: string, query: { status?: StockStatus; cursor?: string; limit?: number }, signal?: AbortSignal) =>
     getJson<ProductWarehouses>(withQuery(`/api/products/${id(productId)}/warehouses`, query), signal),
   movement: (movementId: string, signal?: AbortSignal) => getJson<Movement>(`/api/movements/${id(movementId)}`, signal),
+  history: (warehouseId: string, productId: string, query: { order?: 'asc' | 'desc'; since?: string; until?: string; cursor?: string; limit?: number }, signal?: AbortSignal) =>
+    getJson<Page<HistoryItem>>(withQuery(`/api/warehouses/${id(warehouseId)}/products/${id(productId)}/history`, query), signal),
   events: (query: { warehouseId?: string; productId?: string; movementId?: string; cursor?: string; limit?: number }, signal?: AbortSignal) =>
     getJson<Page<LedgerEvent>>(withQuery('/api/events', query), signal),
   deadLetters: (query: { reason?: string; cursor?: string; limit?: number }, signal?: AbortSignal) => getJson<Page<DeadLetter>>(withQuery('/api/dead-letters', query), signal),
