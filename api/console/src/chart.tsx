@@ -1,5 +1,5 @@
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';
-import type { LedgerEvent } from './api-types.js';
+import type { HistoryItem } from './api-types.js';
 import { quantityTicks, timeLabel, timeTicks } from './chart-scale.js';
 import { formatCount, formatInstant, reasonLabel } from './format.js';
 
@@ -18,12 +18,12 @@ const LABEL_HALF_WIDTH = 24;
 /** An event time span of zero (one row, or rows at one instant) is drawn over this much time. */
 const MIN_SPAN_MS = 60 * 60 * 1000;
 
-function describe(row: LedgerEvent): string {
+function describe(row: HistoryItem): string {
   const outcome = row.outcome === 'applied' ? 'applied' : `rejected: ${reasonLabel(row.rejectReason ?? 'rejected')}`;
   return `#${row.seq} · ${formatInstant(row.eventTime)} · ${row.event} of ${formatCount(row.quantity)} · ${outcome} · stock after ${formatCount(row.stockAfter)}`;
 }
 
-export function StockChart({ rows, label }: { rows: readonly LedgerEvent[]; label: string }) {
+export function StockChart({ rows, label }: { rows: readonly HistoryItem[]; label: string }) {
   const box = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(640);
   useLayoutEffect(() => {
@@ -94,7 +94,7 @@ export function StockChart({ rows, label }: { rows: readonly LedgerEvent[]; labe
           {rows.map((row, i) => {
             const cx = x(times[i]!);
             const cy = y(row.stockAfter);
-            const common = { 'data-seq': row.seq, 'data-outcome': row.outcome, 'data-event': row.event };
+            const common = { 'data-seq': row.seq, 'data-stock-after': row.stockAfter, 'data-outcome': row.outcome, 'data-event': row.event };
             if (row.outcome === 'rejected') {
               return (
                 <path key={row.seq} {...common} class={`point rejected ${row.rejectReason ?? ''}`} d={`M${cx - 4} ${cy - 4}l8 8m0 -8l-8 8`}>

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
-import type { LedgerEvent } from '../api-types.js';
+import type { HistoryItem } from '../api-types.js';
 import { StockChart } from '../chart.js';
 import { Empty, Failure, IdForm, IdLink, Loading, movementHref, productHref, StatusBadge, stockHref, TableRegion, Time, warehouseHref } from '../components.js';
 import { formatAgo, formatCount, isUuid, plural, reasonLabel, shortId } from '../format.js';
@@ -10,14 +10,15 @@ import { readRecent, rememberRecent, type RecentPair } from '../recent.js';
 
 /**
  * Stock: one (warehouse, product): quantity, status and last change now, and the stock after
- * every ledger row over time (chart and table), rejected events marked. Pairs looked up are
- * remembered in this browser and offered again.
+ * each of its latest HISTORY_MAX_ROWS ledger rows over time (chart and table, from the API's
+ * history route), rejected events marked. Pairs looked up are remembered in this browser and
+ * offered again.
  */
 
 /** Ledger rows the table shows before "Show all". */
 const TABLE_ROWS = 50;
 
-function LedgerTable({ rows }: { rows: readonly LedgerEvent[] }) {
+function LedgerTable({ rows }: { rows: readonly HistoryItem[] }) {
   const [all, setAll] = useState(false);
   const newestFirst = [...rows].reverse();
   const shown = all ? newestFirst : newestFirst.slice(0, TABLE_ROWS);
@@ -126,13 +127,22 @@ function StockDetail({ warehouseId, productId, onLoaded }: { warehouseId: string
       </dl>
       <section aria-labelledby="history-title">
         <h2 id="history-title">
-          Stock over time <span class="count">{plural(history.rows.length, 'ledger row')}{rejected ? `, ${formatCount(rejected)} rejected` : ''}</span>
+          Stock over time{' '}
+          <span class="count">
+            {history.complete ? '' : 'the latest '}
+            {plural(history.rows.length, 'ledger row')}
+            {rejected ? `, ${formatCount(rejected)} rejected` : ''}
+          </span>
         </h2>
         {history.rows.length === 0 ? (
           <Empty>No event has touched this product in this warehouse: its stock is 0 and it has no ledger rows.</Empty>
         ) : (
           <>
-            {!history.complete && <p class="warning">The ledger has more than {formatCount(HISTORY_MAX_ROWS)} rows for this pair; the chart shows the first {formatCount(history.rows.length)}.</p>}
+            {!history.complete && (
+              <p class="warning" data-history-limit={HISTORY_MAX_ROWS}>
+                The ledger has more than {formatCount(HISTORY_MAX_ROWS)} rows for this pair; the chart and the table show the latest {formatCount(history.rows.length)} events.
+              </p>
+            )}
             <StockChart rows={history.rows} label={`Product ${shortId(productId)} in warehouse ${shortId(warehouseId)}`} />
             <LedgerTable rows={history.rows} />
           </>
