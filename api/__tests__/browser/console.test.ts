@@ -84,6 +84,28 @@ async function at(target: string): Promise<void> {
 }
 const count = (value: string) => Number(value.replace(/,/g, ''));
 
+/** The stock chart's points in drawing order: each ledger row's seq and the stock after it. */
+async function chartPoints(): Promise<[number, number][]> {
+  return page.locator('.chart svg [data-seq]').evaluateAll((nodes) => nodes.map((n) => [Number(n.getAttribute('data-seq')), Number(n.getAttribute('data-stock-after'))] as [number, number]));
+}
+
+/** The pair's latest `limit` ledger rows as the history route serves them, oldest first. */
+async function servedHistory(warehouseId: string, productId: string, limit: number): Promise<[number, number][]> {
+  const response = await fetch(`${api.baseUrl}/api/warehouses/${warehouseId}/products/${productId}/history?order=desc&limit=${limit}`);
+  expect(response.status).toBe(200);
+  const body = (await response.json()) as { items: { seq: number; stockAfter: number }[] };
+  return body.items.map((item): [number, number] => [item.seq, item.stockAfter]).reverse();
+}
+
+/** The pair's ledger straight from the table, oldest first: seq and the stock after each row. */
+async function ledgerOf(warehouseId: string, productId: string): Promise<{ seq: number; stockAfter: number; outcome: string }[]> {
+  const { rows } = await database.pool.query<{ seq: string; stock_after: string; outcome: string }>(
+    'SELECT seq, stock_after, outcome FROM events WHERE warehouse_id = $1 AND product_id = $2 ORDER BY seq',
+    [warehouseId, productId],
+  );
+  return rows.map((row) => ({ seq: Number(row.seq), stockAfter: Number(row.stock_after), outcome: row.outcome }));
+}
+
 async function screenshot(name: string): Promise<void> {
   if (!SCREENSHOTS) return;
   await mkdir(SCREENSHOTS, { recursive: true });
@@ -204,13 +226,16 @@ describe('the console in a browser', () => {
     const expected = Oracle.of(produced).stock.get(`${W1}/${P}`)?.quantity;
     expect(expected).toBe(12 - 4 + 30 - 5);
     await untilText('[data-quantity]', (t) => t === String(expected), `the oracle's quantity ${expected}`);
-    const ledger = await database.pool.query<{ seq: string; outcome: string }>('SELECT seq, outcome FROM events WHERE warehouse_id = $1 AND product_id = $2 ORDER BY seq', [W1, P]);
-    const points = page.locator('.chart svg [data-seq]');
-    expect(await points.count()).toBe(ledger.rowCount);
-    expect(await points.evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-seq')))).toEqual(ledger.rows.map((r) => r.seq));
-    expect(await page.locator('.chart svg [data-outcome="rejected"]').count()).toBe(ledger.rows.filter((r) => r.outcome === 'rejected').length);
+    // One point per ledger row, oldest first, at the stock the history route says followed it.
+    const ledger = await ledgerOf(W1, P);
+    const points = await chartPoints();
+    expect(points).toEqual(ledger.map((row) => [row.seq, row.stockAfter]));
+    expect(points).toEqual(await servedHistory(W1, P, 500));
+    expect(points.at(-1)?.[1]).toBe(expected);
+    expect(await page.locator('.chart svg [data-outcome="rejected"]').count()).toBe(ledger.filter((r) => r.outcome === 'rejected').length);
     expect(await page.locator('.chart svg [data-outcome="rejected"][data-event="departure"]').count()).toBe(1);
-    expect(await page.locator('.ledger-table tbody tr').count()).toBe(ledger.rowCount);
+    expect(await page.locator('.ledger-table tbody tr').count()).toBe(ledger.length);
+    expect(await page.locator('[data-history-limit]').count()).toBe(0);
 
     // Remembered: the form page offers the pair again.
     await page.goto(`${api.baseUrl}/console/stock`);
@@ -218,6 +243,38 @@ describe('the console in a browser', () => {
     await at(`/console/stock?warehouseId=${W1}&productId=${P}`);
     await untilText('[data-quantity]', (t) => t === String(expected), 'the remembered pair');
     await screenshot('stock');
+  }, TEST_MS);
+
+  it('charts the latest 500 ledger rows of a longer ledger, oldest first, and says so', async () => {
+    // Its own pair, so the other views' pictures and totals stay as they were. Two arrivals of 2
+    // then a departure of 3, over and over: the stock goes up and down, so a wrong order shows.
+    const W3 = randomUUID();
+    const P3 = randomUUID();
+    const LIMIT = 500;
+    const events = Array.from({ length: LIMIT + 7 }, (_, i) =>
+      envelope({ warehouse_id: W3, product_id: P3, event: i % 3 === 2 ? 'departure' : 'arrival', quantity: i % 3 === 2 ? 3 : 2, timestamp: new Date(Date.UTC(2025, 1, 17, 0, i)).toISOString() }),
+    );
+    await send(...events);
+    await processed();
+    await page.goto(`${api.baseUrl}/console/stock?warehouseId=${W3}&productId=${P3}`);
+    const expected = Oracle.of(produced).stock.get(`${W3}/${P3}`)?.quantity;
+    await untilText('[data-quantity]', (t) => count(t) === expected, `the oracle's quantity ${expected}`);
+    await page.locator('.chart svg').waitFor();
+
+    // Not the first 500 (what the events list in ascending order gives), not newest first.
+    const latest = (await ledgerOf(W3, P3)).slice(-LIMIT).map((row): [number, number] => [row.seq, row.stockAfter]);
+    const points = await chartPoints();
+    expect(points).toEqual(latest);
+    expect(points).toEqual(await servedHistory(W3, P3, LIMIT));
+    expect(points.at(-1)?.[1]).toBe(expected);
+    expect(await text('[data-history-limit]')).toContain(`the latest ${LIMIT} events`);
+    expect(await text('#history-title .count')).toBe(`the latest ${LIMIT} ledger rows`);
+    // The table under it: newest first, from the same rows.
+    expect(Number(await page.locator('.ledger-table tbody tr').first().getAttribute('data-seq'))).toBe(latest.at(-1)?.[0]);
+    // One bounded request for the chart; the events list is not read.
+    const asked = requests.map((r) => new URL(r.url())).filter((url) => url.href.includes(P3));
+    expect(asked.filter((url) => url.pathname.endsWith('/history')).map((url) => url.search)).toEqual([`?order=desc&limit=${LIMIT}`]);
+    expect(asked.filter((url) => url.pathname === '/api/events')).toEqual([]);
   }, TEST_MS);
 
   it('shows a movement with its transit time and loss, and calls out a missing side', async () => {
