@@ -246,13 +246,13 @@ describe('the console in a browser', () => {
   }, TEST_MS);
 
   it('charts the latest 500 ledger rows of a longer ledger, oldest first, and says so', async () => {
-    // Its own pair, so the other views' pictures and totals stay as they were. Two arrivals of 2
-    // then a departure of 3, over and over: the stock goes up and down, so a wrong order shows.
+    // Its own pair, so the other views' rows and totals stay as they were; arrivals only, so the
+    // overview gains no movements in transit (a departure without its arrival is one).
     const W3 = randomUUID();
     const P3 = randomUUID();
     const LIMIT = 500;
     const events = Array.from({ length: LIMIT + 7 }, (_, i) =>
-      envelope({ warehouse_id: W3, product_id: P3, event: i % 3 === 2 ? 'departure' : 'arrival', quantity: i % 3 === 2 ? 3 : 2, timestamp: new Date(Date.UTC(2025, 1, 17, 0, i)).toISOString() }),
+      envelope({ warehouse_id: W3, product_id: P3, event: 'arrival', quantity: 1 + (i % 5), timestamp: new Date(Date.UTC(2025, 1, 17, 0, i)).toISOString() }),
     );
     await send(...events);
     await processed();
