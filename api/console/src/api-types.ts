@@ -80,20 +80,10 @@ export interface HistoryItem {
   stockAfter: number;
 }
 
-/** One ledger row, as GET /api/events lists it. */
-export interface LedgerEvent {
-  seq: number;
-  messageId: string;
-  movementId: string;
+/** One ledger row, as GET /api/events lists it: a history row with the pair it belongs to. */
+export interface LedgerEvent extends HistoryItem {
   warehouseId: string;
   productId: string;
-  event: 'arrival' | 'departure';
-  quantity: number;
-  eventTime: string;
-  receivedAt: string;
-  outcome: Outcome;
-  rejectReason: RejectReason | null;
-  stockAfter: number;
 }
 
 export interface DeadLetter {
