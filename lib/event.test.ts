@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, validateEnvelope } from './event.js';
+import { acceptValidEnvelope, decodeMessage, MAX_INSTANT_MS, MAX_QUANTITY, MIN_INSTANT_MS, validateEnvelope, validateWithSchema } from './event.js';
 import { brokenMessages, encode, envelope } from './testing/envelopes.js';
 
 describe('decodeMessage', () => {
@@ -58,5 +58,75 @@ describe('decodeMessage', () => {
 
   it('refuses null as a missing message', () => {
     expect(validateEnvelope(null)).toMatchObject({ ok: false });
+  });
+});
+
+describe('the direct checks (acceptValidEnvelope)', () => {
+  // Values every field is tried with, beside the field's own edge cases below.
+  const anyField: unknown[] = [undefined, null, true, 0, 1, -1, 1.5, '', 'x', 'x'.repeat(200), 'x'.repeat(201), [], {}, ['1.0'], 'WH-1', '1.0'];
+  const edges: Record<string, unknown[]> = {
+    id: ['B3B53031-E83A-4654-87F5-B6B6FB09FD99', 'b3b53031-e83a-4654-87f5-b6b6fb09fd9', 'b3b53031-e83a-4654-87f5-b6b6fb09fd99 ', 'g3b53031-e83a-4654-87f5-b6b6fb09fd99', '00000000-0000-0000-0000-000000000000'],
+    source: ['WH-', 'WH-12a', 'wh-1', 'WH-1\n', ' WH-1', 'WH-0001'],
+    specversion: ['1.0 ', '1', 1.0],
+    type: ['ru.retail.warehouses.movement ', 'ru.retail.warehouses.movement'],
+    datacontenttype: ['application/json', 'application/JSON', 'text/plain'],
+    time: [MIN_INSTANT_MS, MIN_INSTANT_MS - 1, MAX_INSTANT_MS, MAX_INSTANT_MS + 1, 2 ** 53, -0, 1e20, 1737439421623.5, '1737439421623'],
+    timestamp: [
+      '2025-02-18T14:34:56Z', '2025-02-18T14:34:56.123456Z', '2025-02-18T14:34:56+14:00', '2025-02-18T14:34:56+24:00', '2025-02-18T14:34:56z',
+      '2025-02-18T14:34Z', '2025-02-18 14:34:56Z', '2024-02-29T00:00:00Z', '2023-02-29T00:00:00Z', '1900-02-29T00:00:00Z', '2000-02-29T00:00:00Z',
+      '0000-01-01T00:00:00Z', '0001-01-01T00:00:00+00:01', '9999-12-31T23:59:59-00:01', '9999-12-31T23:59:59.999Z', '+002025-02-18T14:34:56Z',
+      '2025-02-18T14:34:60Z', '2025-13-01T00:00:00Z',
+    ],
+    event: ['arrival', 'departure', 'ARRIVAL', 'arrival '],
+    quantity: [1, MAX_QUANTITY, MAX_QUANTITY + 1, 2 ** 53, 1e-9, -0, '10'],
+  };
+  // Every character class boundary of the hex digits, at a digit's place and at a dash's.
+  const sample = 'b3b53031-e83a-4654-87f5-b6b6fb09fd99';
+  for (const place of [0, 8, 35]) for (const c of '/09:@AFG`afg-') edges.id!.push(sample.slice(0, place) + c + sample.slice(place + 1));
+  const uuidFields = ['movement_id', 'warehouse_id', 'product_id'];
+  const top = ['id', 'source', 'specversion', 'type', 'datacontenttype', 'dataschema', 'time', 'subject', 'destination', 'data'];
+  const inData = ['movement_id', 'warehouse_id', 'timestamp', 'event', 'product_id', 'quantity'];
+
+  function* candidates(): Generator<unknown> {
+    yield envelope();
+    yield { ...envelope(), extra: 'kept out' };
+    for (const value of [null, 1, 'x', [], [envelope()]]) yield value;
+    for (const { payload } of brokenMessages()) {
+      try {
+        yield JSON.parse(payload.toString('utf8'));
+      } catch {
+        // not JSON: never reaches either check
+      }
+    }
+    for (const field of top) {
+      for (const value of [...anyField, ...(edges[field] ?? [])]) yield { ...envelope(), [field]: value };
+    }
+    for (const field of inData) {
+      const own = edges[field] ?? (uuidFields.includes(field) ? edges.id! : []);
+      for (const value of [...anyField, ...own]) {
+        const base = envelope();
+        yield { ...base, data: { ...base.data, [field]: value } };
+      }
+    }
+  }
+
+  it('accepts exactly what the schema accepts, with the same event', () => {
+    let accepted = 0;
+    let refused = 0;
+    for (const value of candidates()) {
+      const bySchema = validateWithSchema(value);
+      const direct = acceptValidEnvelope(value);
+      if (bySchema.ok) {
+        accepted++;
+        expect(direct, JSON.stringify(value)).toEqual(bySchema.event);
+      } else {
+        refused++;
+        expect(direct, JSON.stringify(value)).toBeUndefined();
+        expect(validateEnvelope(value)).toEqual(bySchema);
+      }
+    }
+    // Both sides of the comparison are exercised.
+    expect(accepted).toBeGreaterThan(20);
+    expect(refused).toBeGreaterThan(100);
   });
 });

@@ -41,6 +41,11 @@ export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 // id that the database could store is refused for its version or variant bits.
 const uuid = z.guid();
 
+// The schema's own patterns, so that the direct checks below accept exactly what it accepts.
+const SOURCE_PATTERN = /^WH-\d+$/;
+const INSTANT_PATTERN = z.regexes.datetime({ offset: true, local: false, precision: null });
+const OPTIONAL_TEXT_MAX = 200;
+
 /** ISO-8601 instant with a zone (Z or an offset), e.g. 2025-02-18T14:34:56Z. */
 const instant = z.iso.datetime({ offset: true });
 
@@ -56,19 +61,19 @@ export type MovementData = z.infer<typeof movementDataSchema>;
 
 export const envelopeSchema = z.object({
   id: uuid.describe('Message id: unique per event; a repeated id is a redelivery.'),
-  source: z.string().regex(/^WH-\d+$/, 'WH- followed by digits'),
+  source: z.string().regex(SOURCE_PATTERN, 'WH- followed by digits'),
   specversion: z.literal('1.0'),
   type: z.literal(EVENT_TYPE),
   datacontenttype: z.literal('application/json').optional(),
-  dataschema: z.string().max(200).optional(),
+  dataschema: z.string().max(OPTIONAL_TEXT_MAX).optional(),
   time: z
     .number()
     .int()
     .min(MIN_INSTANT_MS, INSTANT_RANGE)
     .max(MAX_INSTANT_MS, INSTANT_RANGE)
     .describe('Epoch milliseconds when the message was produced: an instant in years 1-9999 UTC.'),
-  subject: z.string().max(200).optional(),
-  destination: z.string().max(200).optional(),
+  subject: z.string().max(OPTIONAL_TEXT_MAX).optional(),
+  destination: z.string().max(OPTIONAL_TEXT_MAX).optional(),
   data: movementDataSchema,
 });
 export type Envelope = z.infer<typeof envelopeSchema>;
@@ -94,8 +99,19 @@ export type DecodeResult =
 
 const UUID_FIELDS = new Set(['id', 'movement_id', 'warehouse_id', 'product_id']);
 
-/** Validates a parsed JSON value as an envelope. */
+/**
+ * Validates a parsed JSON value as an envelope. A valid envelope is accepted by
+ * {@link acceptValidEnvelope}'s direct checks; anything those do not accept goes through the zod
+ * schema, which decides and names the reason. So the schema stays the one definition of what is
+ * refused and why, and the common case skips its cost (about 4 µs of 5.5 per message, design.md 5).
+ */
 export function validateEnvelope(value: unknown): DecodeResult {
+  const accepted = acceptValidEnvelope(value);
+  return accepted ? { ok: true, event: accepted } : validateWithSchema(value);
+}
+
+/** {@link validateEnvelope} by the zod schema alone: the definition the direct checks are tested against. */
+export function validateWithSchema(value: unknown): DecodeResult {
   const parsed = envelopeSchema.safeParse(value);
   if (!parsed.success) return classify(parsed.error, value);
   const envelope = parsed.data;
@@ -119,6 +135,60 @@ export function validateEnvelope(value: unknown): DecodeResult {
       producedAtMs: envelope.time,
       source: envelope.source,
     },
+  };
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * `z.guid()`'s pattern by character codes: 8-4-4-4-12 hex digits. Four regex tests took about
+ * 1 µs of the 2 µs the direct checks cost per message; this loop a fifth of that
+ * (`npx tsx load/bench/hot-path.ts`).
+ */
+function isUuid(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const c = value.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45 /* - */) return false;
+    } else if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70))) return false; // 0-9 a-f A-F
+  }
+  return true;
+}
+const isOptionalText = (value: unknown): boolean => value === undefined || (typeof value === 'string' && value.length <= OPTIONAL_TEXT_MAX);
+
+/**
+ * The event of an envelope that satisfies every rule of {@link envelopeSchema} and the instant
+ * range, checked directly; undefined when any rule fails (the schema then names the reason).
+ * It must never accept what the schema refuses: `lib/event.test.ts` runs every broken message and
+ * field-by-field mutations through both and compares.
+ */
+export function acceptValidEnvelope(value: unknown): MovementEvent | undefined {
+  if (!isRecord(value)) return undefined;
+  const { id, source, time, data } = value;
+  if (!isUuid(id) || typeof source !== 'string' || !SOURCE_PATTERN.test(source)) return undefined;
+  if (value.specversion !== '1.0' || value.type !== EVENT_TYPE) return undefined;
+  if (value.datacontenttype !== undefined && value.datacontenttype !== 'application/json') return undefined;
+  if (!isOptionalText(value.dataschema) || !isOptionalText(value.subject) || !isOptionalText(value.destination)) return undefined;
+  if (typeof time !== 'number' || !Number.isSafeInteger(time) || time < MIN_INSTANT_MS || time > MAX_INSTANT_MS) return undefined;
+  if (!isRecord(data)) return undefined;
+  const { movement_id: movementId, warehouse_id: warehouseId, product_id: productId, timestamp, event, quantity } = data;
+  if (!isUuid(movementId) || !isUuid(warehouseId) || !isUuid(productId)) return undefined;
+  if (event !== 'arrival' && event !== 'departure') return undefined;
+  if (typeof quantity !== 'number' || !Number.isSafeInteger(quantity) || quantity < 1 || quantity > MAX_QUANTITY) return undefined;
+  if (typeof timestamp !== 'string' || !INSTANT_PATTERN.test(timestamp)) return undefined;
+  const eventTimeMs = Date.parse(timestamp);
+  if (!(eventTimeMs >= MIN_INSTANT_MS && eventTimeMs <= MAX_INSTANT_MS)) return undefined;
+  return {
+    messageId: id.toLowerCase(),
+    movementId: movementId.toLowerCase(),
+    warehouseId: warehouseId.toLowerCase(),
+    productId: productId.toLowerCase(),
+    event,
+    quantity,
+    eventTimeMs,
+    producedAtMs: time,
+    source,
   };
 }
 
