@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { EventRecord } from '../batch.js';
+import { isoInstant } from '../iso-instant.js';
 
 /**
  * COPY of a batch's events into this connection's pg_temp.batch_staging, in PostgreSQL's text
@@ -18,26 +19,34 @@ const COLUMNS =
 // amortise stream overhead, small enough that back-pressure works.
 const ROWS_PER_CHUNK = 1000;
 
-function* chunks(events: readonly EventRecord[]): Generator<string> {
+/** One staging row in COPY text format, newline included (seq = position in the batch's events). */
+export function stagingRow(seq: number, record: EventRecord): string {
+  const e = record.event;
+  return (
+    `${seq}\t${e.messageId}\t${e.movementId}\t${e.warehouseId}\t${e.productId}\t${e.event}\t${e.quantity}\t` +
+    `${isoInstant(e.eventTimeMs)}\t${isoInstant(e.producedAtMs)}\t${e.source}\t${record.topic}\t${record.partition}\t${record.offset}\n`
+  );
+}
+
+/**
+ * The rows in chunks of {@link ROWS_PER_CHUNK}, as bytes: every value is ASCII (see above), so
+ * latin1 encodes it byte for byte without UTF-8's scan.
+ */
+export function* stagingChunks(events: readonly EventRecord[]): Generator<Buffer> {
   let chunk = '';
   for (let seq = 0; seq < events.length; seq++) {
-    const record = events[seq]!;
-    const e = record.event;
-    chunk +=
-      `${seq}\t${e.messageId}\t${e.movementId}\t${e.warehouseId}\t${e.productId}\t${e.event}\t${e.quantity}\t` +
-      `${new Date(e.eventTimeMs).toISOString()}\t${new Date(e.producedAtMs).toISOString()}\t${e.source}\t` +
-      `${record.topic}\t${record.partition}\t${record.offset}\n`;
+    chunk += stagingRow(seq, events[seq]!);
     if ((seq + 1) % ROWS_PER_CHUNK === 0) {
-      yield chunk;
+      yield Buffer.from(chunk, 'latin1');
       chunk = '';
     }
   }
-  if (chunk) yield chunk;
+  if (chunk) yield Buffer.from(chunk, 'latin1');
 }
 
 /** COPYs `events` (seq = position in the array) into pg_temp.batch_staging; resolves when the rows are in. */
 export async function copyToStaging(client: pg.ClientBase, events: readonly EventRecord[]): Promise<void> {
   if (events.length === 0) return;
   const sink = client.query(copyFrom(`COPY pg_temp.batch_staging (${COLUMNS}) FROM STDIN`));
-  await pipeline(Readable.from(chunks(events)), sink);
+  await pipeline(Readable.from(stagingChunks(events)), sink);
 }
