@@ -7,6 +7,7 @@ import { cpuSecondsOf } from '../lib/process-cpu.js';
 import type { BenchPostgres } from '../lib/embedded.js';
 import { histogramQuantile, percentile, readHistogram, sumMetric } from '../lib/prom.js';
 import { sendPlanned, sleep } from '../lib/send.js';
+import { prepareStamped, stamp } from './stamped.js';
 import path from 'node:path';
 
 /**
@@ -76,15 +77,19 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
     Number((await pool.query<{ n: string }>('SELECT coalesce(sum(next_offset), 0) AS n FROM consumer_offsets WHERE group_id = $1 AND topic = $2', [groupId, topic])).rows[0]?.n ?? 0);
 
   // Stamp each message's envelope time when it is sent, so the processor's end-to-end latency and
-  // our freshness samples measure this run, not the planning.
-  let lastSent: { id: string; at: number } | undefined;
+  // our freshness samples measure this run, not the planning. Serialised here, before the clock
+  // starts; sending writes the time's digits in place (stamped.ts).
+  const prepared = prepareStamped(options.messages);
+  let lastSentId: string | undefined;
+  let lastSentAt = 0;
   const stream = (function* () {
-    for (const m of options.messages) {
-      if (m.kind !== 'invalid' && m.kind !== 'duplicate' && m.envelope) {
-        const envelope = { ...m.envelope, time: Date.now() };
-        lastSent = { id: envelope.id, at: performance.now() };
-        yield { ...m, value: Buffer.from(JSON.stringify(envelope)) };
-      } else yield m;
+    for (const m of prepared) {
+      stamp(m, Date.now());
+      if (m.id !== undefined) {
+        lastSentId = m.id;
+        lastSentAt = performance.now();
+      }
+      yield m.message;
     }
   })();
 
@@ -143,11 +148,11 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
       while (running) {
         await sleep(20);
         await poll();
-        const sample = lastSent;
-        if (performance.now() - sampledAt < 250 || !sample || sample.id === seen) continue;
+        const [id, at] = [lastSentId, lastSentAt];
+        if (performance.now() - sampledAt < 250 || id === undefined || id === seen) continue;
         sampledAt = performance.now();
-        seen = sample.id;
-        pending.set(sample.id, sample.at);
+        seen = id;
+        pending.set(id, at);
       }
     })();
 
