@@ -4,8 +4,9 @@ import { startMockCluster } from './mock-cluster.js';
 import { KafkaProducer } from './producer.js';
 
 describe('KafkaProducer.sendUnawaited', () => {
-  it('delivers without a promise per message', async () => {
-    const producer = new KafkaProducer(kafkaBrokers(), 'test-unawaited');
+  // The processor's notification producer asks for reports of failures only.
+  it.each([false, true])('delivers without a promise per message (delivery.report.only.error %s)', async (onlyErrors) => {
+    const producer = new KafkaProducer(kafkaBrokers(), 'test-unawaited', { 'delivery.report.only.error': onlyErrors });
     const undelivered: Error[] = [];
     producer.onUndelivered((error) => undelivered.push(error));
     await producer.connect();
@@ -21,11 +22,11 @@ describe('KafkaProducer.sendUnawaited', () => {
     expect(undelivered).toEqual([]);
   });
 
-  it('reports each message that was not delivered to the listener', async () => {
+  it.each([false, true])('reports each message that was not delivered to the listener (delivery.report.only.error %s)', async (onlyErrors) => {
     // A cluster of this test's own, stopped once the producer is connected: the messages can
     // reach no broker and expire after message.timeout.ms, which librdkafka reports as failed.
     const cluster = await startMockCluster();
-    const producer = new KafkaProducer(cluster.bootstrapServers, 'test-unawaited-expiring', { 'message.timeout.ms': 500 });
+    const producer = new KafkaProducer(cluster.bootstrapServers, 'test-unawaited-expiring', { 'message.timeout.ms': 500, 'delivery.report.only.error': onlyErrors });
     const undelivered: Error[] = [];
     producer.onUndelivered((error) => undelivered.push(error));
     await producer.connect();
@@ -39,5 +40,10 @@ describe('KafkaProducer.sendUnawaited', () => {
     }
     expect(undelivered).toHaveLength(3);
     expect(undelivered[0]?.message).toMatch(/timed out/i);
+  });
+
+  it('refuses send() when only failures are reported (its promise could never resolve)', async () => {
+    const producer = new KafkaProducer(kafkaBrokers(), 'test-only-errors', { 'delivery.report.only.error': true });
+    await expect(producer.send(uniqueTopic('only-errors'), Buffer.from('x'))).rejects.toThrow(/reports only failures/);
   });
 });

@@ -17,12 +17,15 @@ export class KafkaProducer {
   private nextId = 0;
   private poller: NodeJS.Timeout | undefined;
   private undeliveredListener: ((error: Error) => void) | undefined;
+  /** Set by `delivery.report.only.error`: no report for a delivered message, so `send` could never resolve. */
+  private readonly reportsOnlyErrors: boolean;
 
   /**
    * `extra` may hold topic properties too (message.timeout.ms, ...): librdkafka takes them in the
    * global configuration as the defaults for every topic (CONFIGURATION.md, "Topic configuration").
    */
   constructor(bootstrapServers: string, clientId: string, extra: RdKafka.ProducerGlobalConfig & RdKafka.ProducerTopicConfig = {}) {
+    this.reportsOnlyErrors = extra['delivery.report.only.error'] === true;
     this.producer = new RdKafka.Producer({
       ...baseClientConfig(bootstrapServers, clientId),
       dr_cb: true,
@@ -75,6 +78,7 @@ export class KafkaProducer {
     headers?: KafkaHeaders,
     partition?: number,
   ): Promise<{ delivered: Promise<void>; position: Promise<DeliveredPosition> }> {
+    if (this.reportsOnlyErrors) throw new Error('send() waits for delivery reports; this producer reports only failures (use sendUnawaited)');
     const id = this.nextId++;
     const position = new Promise<DeliveredPosition>((resolve, reject) => this.pending.set(id, { resolve, reject }));
     // A caller that awaits only `delivered` sees the failure there, not as an unhandled rejection.
