@@ -104,15 +104,15 @@ export class KafkaProducer {
    * is thrown.
    */
   sendUnawaited(topic: string, value: Buffer, key: string): Promise<void> | undefined {
-    const produce = (): void => {
-      this.producer.produce(topic, null, value, key, Date.now());
-    };
+    // No closure on the common path: under tsx (the benchmarks) each one is also named at creation.
     try {
-      produce();
+      this.producer.produce(topic, null, value, key, Date.now());
       return undefined;
     } catch (error) {
       if ((error as { code?: number }).code !== RdKafka.CODES.ERRORS.ERR__QUEUE_FULL) throw error;
-      return this.produceWhenRoom(produce);
+      return this.produceWhenRoom(() => {
+        this.producer.produce(topic, null, value, key, Date.now());
+      });
     }
   }
 
