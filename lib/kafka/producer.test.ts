@@ -14,6 +14,10 @@ describe('KafkaProducer.sendUnawaited', () => {
     try {
       for (let i = 0; i < 50; i++) await producer.sendUnawaited(topic, Buffer.from(`m${i}`), `k${i % 5}`);
       await producer.flush();
+      // Acknowledgements are counted when they are reported (the load tools' delivered count).
+      const deadline = Date.now() + 10_000;
+      while (!onlyErrors && producer.unawaitedDelivered < 50 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(producer.unawaitedDelivered).toBe(onlyErrors ? 0 : 50);
     } finally {
       await producer.close();
     }

@@ -17,6 +17,8 @@ export class KafkaProducer {
   private nextId = 0;
   private poller: NodeJS.Timeout | undefined;
   private undeliveredListener: ((error: Error) => void) | undefined;
+  /** `sendUnawaited` messages the broker acknowledged (counted only when every delivery is reported). */
+  unawaitedDelivered = 0;
   /** Set by `delivery.report.only.error`: no report for a delivered message, so `send` could never resolve. */
   private readonly reportsOnlyErrors: boolean;
 
@@ -46,6 +48,7 @@ export class KafkaProducer {
       // A fire-and-forget message (`sendUnawaited`) carries no numeric opaque id.
       if (typeof id !== 'number') {
         if (error) this.undeliveredListener?.(asError(error));
+        else this.unawaitedDelivered++;
         return;
       }
       const waiter = this.pending.get(id);

@@ -36,7 +36,12 @@ export function prepareStamped(messages: readonly PlannedMessage[]): StampedMess
 /** Writes `nowMs` as the message's envelope time (a no-op for messages sent as planned). */
 export function stamp(stamped: StampedMessage, nowMs: number): void {
   if (stamped.timeAt < 0) return;
-  const digits = String(nowMs);
-  if (digits.length !== TIME_DIGITS) throw new Error(`cannot stamp ${nowMs}: not ${TIME_DIGITS} digits`);
-  stamped.message.value.write(digits, stamped.timeAt, 'latin1');
+  if (!(nowMs >= PLACEHOLDER_MS && nowMs < PLACEHOLDER_MS * 10)) throw new Error(`cannot stamp ${nowMs}: not ${TIME_DIGITS} digits`);
+  // Digit by digit from the right: 13 byte stores cost less than a call into Buffer.write.
+  const bytes = stamped.message.value;
+  let rest = nowMs;
+  for (let i = stamped.timeAt + TIME_DIGITS - 1; i >= stamped.timeAt; i--) {
+    bytes[i] = 48 + (rest % 10); // '0' + digit
+    rest = Math.floor(rest / 10);
+  }
 }
