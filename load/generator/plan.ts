@@ -162,8 +162,9 @@ export function resolvePlanOptions(options: PlanOptions): Required<Omit<PlanOpti
 export function* planMessages(options: PlanOptions): Generator<PlannedMessage, never, undefined> {
   const o = resolvePlanOptions(options);
   const random = new Random(o.seed);
-  const warehouses = Array.from({ length: o.warehouses }, (_, i) => ({ id: random.uuid(), source: `WH-${1000 + i}` }));
-  const products = Array.from({ length: o.products }, () => random.uuid());
+  const { warehouseIds, productIds } = drawKeyIds(random, o.warehouses, o.products);
+  const warehouses = warehouseIds.map((id, i) => ({ id, source: warehouseSource(i) }));
+  const products = productIds;
   // What the plan believes the stock to be: a departure reserves its units when planned.
   const stock = new Map<string, number>();
   const stocked: string[] = [];
@@ -277,6 +278,26 @@ export function* planMessages(options: PlanOptions): Generator<PlannedMessage, n
     schedule.push({ due: step + delay, order: order++, envelope: arrival, kind: 'arrival', late: false, loss, overdraft: false, stockKey });
     return emit(step, 'departure', departure, overdraft ? { overdraft: true } : {});
   }
+}
+
+/** The `source` of warehouse number `index` (from 0): `WH-1000`, `WH-1001`, ... */
+export function warehouseSource(index: number): string {
+  return `WH-${1000 + index}`;
+}
+
+function drawKeyIds(random: Random, warehouses: number, products: number): { warehouseIds: string[]; productIds: string[] } {
+  const warehouseIds = Array.from({ length: warehouses }, () => random.uuid());
+  const productIds = Array.from({ length: products }, () => random.uuid());
+  return { warehouseIds, productIds };
+}
+
+/**
+ * The warehouse and product ids a plan's stream uses (its first random draws), so that data made
+ * outside the stream (the preload of `make profile-merge --preload`) names the same stock keys.
+ */
+export function planKeyIds(options: PlanOptions): { warehouseIds: string[]; productIds: string[] } {
+  const o = resolvePlanOptions(options);
+  return drawKeyIds(new Random(o.seed), o.warehouses, o.products);
 }
 
 /** The first `count` messages of a plan. */
