@@ -121,8 +121,8 @@ dashboard: install ## Regenerate grafana/dashboards/warehouse.json from grafana/
 # Load tools (load/README.md). Extra options: ARGS="--count 100000 --rate 5000", see --help.
 
 .PHONY: profile-merge
-profile-merge: install ## Time every statement of apply_batch on generated 20k-record batches (auto_explain)
-	$(NPX) tsx load/bench/merge-profile.ts
+profile-merge: install ## Time every statement of apply_batch on generated 20k-record batches (auto_explain); ARGS="--preload 0,5M,20M" on large ledgers
+	$(NPX) tsx load/bench/merge-profile.ts $(ARGS)
 
 .PHONY: chaos
 chaos: install ## Fault campaign: SIGKILLs, joins, PostgreSQL restarts, cut and blackholed connections, against the oracle (~5 min; ARGS="--minutes N --seed S")
