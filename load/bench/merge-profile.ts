@@ -118,6 +118,8 @@ async function profile(url: string, envelopes: readonly Envelope[], preloadRows:
     await prepareBatchSession(client);
     // Time spent reading blocks the buffer pool did not hold (pg_stat_database.blk_read_time).
     await client.query('SET track_io_timing = on');
+    // Time per apply_batch step over every measured batch (pg_stat_user_functions), not only the last.
+    await client.query("SET track_functions = 'pl'");
     await resetStorageStats(client);
     const notices: string[] = [];
     client.on('notice', (notice) => notices.push(notice.message ?? ''));
@@ -178,11 +180,18 @@ async function profile(url: string, envelopes: readonly Envelope[], preloadRows:
       result.sizes = await tableSizes(client, BIG_TABLES);
       console.log(`\nshared buffers over batches 1-${batches - 1} (${result.events} events; blocks read ${(result.storage.readMs / result.events * 1000).toFixed(1)} µs/event of read time):`);
       for (const line of formatStorage(result.storage, result.events)) console.log(line);
+      console.log(`apply_batch steps, ms per batch over batches 1-${batches - 1}: ${formatSteps(result.storage, batches - 1)}`);
     }
     return result;
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+function formatSteps(storage: StorageSnapshot, measured: number): string {
+  return Object.entries(storage.stepMs)
+    .map(([step, ms]) => `${step} ${(ms / measured).toFixed(0)}`)
+    .join(', ');
 }
 
 function quantile(values: readonly number[], q: number): number {
@@ -212,4 +221,6 @@ function printSummary(results: readonly SizeResult[]): void {
         `${((r.storage?.readMs ?? 0) / Math.max(r.mergeMs.length, 1)).toFixed(0)} |`,
     );
   }
+  console.log('\napply_batch steps, ms per batch (mean over the measured batches, pg_stat_user_functions):');
+  for (const r of results) if (r.storage) console.log(`${r.preloaded.toLocaleString('en').padStart(12)}: ${formatSteps(r.storage, r.mergeMs.length)}`);
 }

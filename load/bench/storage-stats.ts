@@ -34,6 +34,8 @@ export interface RelationIo {
 
 export interface StorageSnapshot {
   relations: RelationIo[];
+  /** Total time of each apply_batch step function (track_functions = 'pl'), ms, by step name. */
+  stepMs: Record<string, number>;
   /** Time spent reading blocks (track_io_timing), ms, whole database. */
   readMs: number;
 }
@@ -61,7 +63,12 @@ export async function storageSnapshot(client: pg.ClientBase): Promise<StorageSna
       FROM pg_statio_user_indexes WHERE schemaname = 'public'
      ORDER BY 1, 2 NULLS FIRST`);
   const { rows: database } = await client.query<{ read_ms: number }>('SELECT blk_read_time AS read_ms FROM pg_stat_database WHERE datname = current_database()');
+  const { rows: functions } = await client.query<{ step: string; ms: number }>(
+    `SELECT substr(funcname, length('apply_batch_') + 1) AS step, total_time AS ms
+       FROM pg_stat_user_functions WHERE funcname LIKE 'apply\\_batch\\_%' ORDER BY funcid`,
+  );
   return {
+    stepMs: Object.fromEntries(functions.map((f) => [f.step, f.ms])),
     relations: rows.map((r) => ({ table: r.table, index: r.index, bytes: Number(r.bytes), hits: Number(r.hits), reads: Number(r.reads) })),
     readMs: database[0]?.read_ms ?? 0,
   };
