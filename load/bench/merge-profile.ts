@@ -66,6 +66,8 @@ interface SizeResult {
   batchMs: number[];
   cpuUsPerEvent: number[];
   events: number;
+  /** Outcomes over the measured batches: the same stream meets different stock on a preloaded database. */
+  outcomes: { applied: number; insufficientStock: number; duplicateMovement: number; statusChanges: number };
   storage?: StorageSnapshot;
   sizes: { table: string; heapMiB: number; indexesMiB: number }[];
 }
@@ -101,7 +103,10 @@ async function profile(url: string, envelopes: readonly Envelope[], preloadRows:
     await migrate(url);
     await client.connect();
     const backendPid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-    const result: SizeResult = { preloaded: 0, mergeMs: [], batchMs: [], cpuUsPerEvent: [], events: 0, sizes: [] };
+    const result: SizeResult = {
+      preloaded: 0, mergeMs: [], batchMs: [], cpuUsPerEvent: [], events: 0, sizes: [],
+      outcomes: { applied: 0, insufficientStock: 0, duplicateMovement: 0, statusChanges: 0 },
+    };
     if (preloadSizes) {
       console.log(`\n=== preload ${preloadRows.toLocaleString('en')} ledger rows ===`);
       const started = performance.now();
@@ -156,6 +161,10 @@ async function profile(url: string, envelopes: readonly Envelope[], preloadRows:
         result.batchMs.push(committed - started);
         result.cpuUsPerEvent.push(cpuUs);
         result.events += batch.size;
+        result.outcomes.applied += applied.applied;
+        result.outcomes.insufficientStock += applied.insufficient_stock;
+        result.outcomes.duplicateMovement += applied.duplicate_movement_event;
+        result.outcomes.statusChanges += applied.status_changes;
       }
       console.log(
         `batch ${index + 1}/${batches}: ${batch.size} records, COPY ${(copied - started).toFixed(0)} ms, merge ${(merged - copied).toFixed(0)} ms, ` +
@@ -223,4 +232,9 @@ function printSummary(results: readonly SizeResult[]): void {
   }
   console.log('\napply_batch steps, ms per batch (mean over the measured batches, pg_stat_user_functions):');
   for (const r of results) if (r.storage) console.log(`${r.preloaded.toLocaleString('en').padStart(12)}: ${formatSteps(r.storage, r.mergeMs.length)}`);
+  console.log('\noutcomes over the measured batches (applied, insufficient_stock, duplicate_movement_event, status changes):');
+  for (const r of results) {
+    const o = r.outcomes;
+    console.log(`${r.preloaded.toLocaleString('en').padStart(12)}: ${o.applied}, ${o.insufficientStock}, ${o.duplicateMovement}, ${o.statusChanges}`);
+  }
 }
