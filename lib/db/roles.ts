@@ -1,6 +1,7 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { connectionConfig } from './connection.js';
+import { withCredentials } from './url.js';
 
 /**
  * The services' database roles (prisma/migrations/…_roles): created NOLOGIN by the migration,
@@ -50,8 +51,5 @@ export async function setRolePasswords(databaseUrl: string, passwords: Partial<R
 
 /** `url` with its user and password replaced by the role's. */
 export function urlForRole(url: string, service: ServiceRole, password: string): string {
-  const parsed = new URL(url);
-  parsed.username = DATABASE_ROLES[service];
-  parsed.password = encodeURIComponent(password);
-  return parsed.toString();
+  return withCredentials(url, DATABASE_ROLES[service], password);
 }
