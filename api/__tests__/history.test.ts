@@ -125,6 +125,21 @@ describe('the oracle stream', () => {
   });
 });
 
+describe('GET /api/events?movementId=', () => {
+  it("lists each movement's ledger rows, its rejected duplicate sides and departures the stock could not cover included", async () => {
+    const movements = [...new Set(ledger.map((r) => r.movementId))];
+    const withDuplicate = new Set(ledger.filter((r) => r.rejectReason === 'duplicate_movement_event').map((r) => r.movementId));
+    const withUncovered = new Set(ledger.filter((r) => r.rejectReason === 'insufficient_stock').map((r) => r.movementId));
+    expect(withDuplicate.size).toBeGreaterThan(0);
+    expect(withUncovered.size).toBeGreaterThan(0);
+    for (const movementId of movements) {
+      const expected = ledger.filter((r) => r.movementId === movementId).map((r) => pick(r as unknown as Record<string, unknown>, HISTORY_FIELDS));
+      const { items } = await readAllPages(api, `/api/events?movementId=${movementId}`, 1);
+      expect(items.map((e) => pick(e, HISTORY_FIELDS)), movementId).toEqual(expected);
+    }
+  });
+});
+
 describe('GET /api/warehouses/{w}/products/{p}/history', () => {
   it('lists every pair\'s ledger rows newest first, and oldest first with order=asc, across pages', async () => {
     for (const key of keysOf(ledger)) {

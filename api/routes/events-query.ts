@@ -14,7 +14,7 @@ import type { TimeRange } from '../time-range.js';
  * | warehouseId / productId           | events_warehouse_seq_idx / _product_ | seq             |
  * | rejectReason                      | events_rejected_seq_idx (partial)    | seq             |
  * | outcome=rejected                  | events_rejected_seq_idx (partial)    | no              |
- * | movementId                        | events_movement_idx                  | no              |
+ * | movementId                        | movements_pkey, events_pkey (below)  | no              |
  * | since/until (event time)          | events_event_time_idx                | event time      |
  * | receivedSince/receivedUntil       | events_received_idx                  | received time   |
  *
@@ -53,9 +53,25 @@ export function timeConditions(column: string, bounds: TimeRange | undefined): P
   return sql;
 }
 
+/**
+ * The ledger rows of one movement without an index of the ledger by movement id (dropped for the
+ * merge's sake: prisma/migrations/20261124000800_merge_write_cost): every fresh event that is not
+ * a duplicate side is its movement's departure or arrival, whose message ids the movement row
+ * holds; the rejected duplicate sides come from a small partial index.
+ */
+function movementMessages(movementId: string): Prisma.Sql {
+  return Prisma.sql`message_id IN (
+    SELECT side.message_id FROM movements m,
+           LATERAL (VALUES (m.departure_message_id), (m.arrival_message_id)) AS side(message_id)
+     WHERE m.movement_id = ${movementId}::uuid AND side.message_id IS NOT NULL
+    UNION ALL
+    SELECT d.message_id FROM events d
+     WHERE d.movement_id = ${movementId}::uuid AND d.reject_reason = 'duplicate_movement_event')`;
+}
+
 function conditions(filters: EventFilters): Prisma.Sql[] {
   const where: Prisma.Sql[] = [];
-  if (filters.movementId) where.push(Prisma.sql`movement_id = ${filters.movementId}::uuid`);
+  if (filters.movementId) where.push(Prisma.sql`movement_id = ${filters.movementId}::uuid`, movementMessages(filters.movementId));
   if (filters.warehouseId) where.push(Prisma.sql`warehouse_id = ${filters.warehouseId}::uuid`);
   if (filters.productId) where.push(Prisma.sql`product_id = ${filters.productId}::uuid`);
   if (filters.event) where.push(Prisma.sql`event = ${filters.event}::movement_event`);

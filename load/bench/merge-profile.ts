@@ -146,6 +146,7 @@ async function profile(url: string, envelopes: readonly Envelope[], preloadRows:
         );
       }
       const cpuBefore = processCpuSeconds(backendPid);
+      const walBefore = await walTotals(client);
       const started = performance.now();
       await client.query('BEGIN');
       await copyToStaging(client, batch.events());
@@ -156,6 +157,7 @@ async function profile(url: string, envelopes: readonly Envelope[], preloadRows:
       await client.query('COMMIT');
       const committed = performance.now();
       const cpuUs = ((processCpuSeconds(backendPid) - cpuBefore) * 1e6) / batch.size;
+      const walAfter = await walTotals(client);
       if (!last) {
         result.mergeMs.push(merged - copied);
         result.batchMs.push(committed - started);
@@ -169,7 +171,8 @@ async function profile(url: string, envelopes: readonly Envelope[], preloadRows:
       console.log(
         `batch ${index + 1}/${batches}: ${batch.size} records, COPY ${(copied - started).toFixed(0)} ms, merge ${(merged - copied).toFixed(0)} ms, ` +
           `changes + commit ${(committed - merged).toFixed(0)} ms (${Math.round(batch.size / ((committed - started) / 1000))} records/s), ` +
-          `database CPU ${cpuUs.toFixed(0)} µs/event${last ? ' (auto_explain)' : ''}`,
+          `database CPU ${cpuUs.toFixed(0)} µs/event, WAL ${((walAfter.bytes - walBefore.bytes) / batch.size).toFixed(0)} B/event ` +
+          `(${((walAfter.fpi - walBefore.fpi) / batch.size).toFixed(2)} full-page images/event)${last ? ' (auto_explain)' : ''}`,
       );
     }
     console.log('\nstatements of the last batch taking 1 ms or more (auto_explain, ms):');
@@ -195,6 +198,12 @@ async function profile(url: string, envelopes: readonly Envelope[], preloadRows:
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/** The server's WAL written so far (pg_stat_wal; the profile's database is the only one writing). */
+async function walTotals(client: pg.Client): Promise<{ bytes: number; fpi: number }> {
+  const row = (await client.query<{ bytes: string; fpi: string }>('SELECT wal_bytes::text AS bytes, wal_fpi::text AS fpi FROM pg_stat_wal')).rows[0]!;
+  return { bytes: Number(row.bytes), fpi: Number(row.fpi) };
 }
 
 function formatSteps(storage: StorageSnapshot, measured: number): string {
