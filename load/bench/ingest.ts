@@ -173,6 +173,20 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
     };
     let sentSoFar = 1;
     const report = (): void => options.onProgress?.(committed, `sent ${sentSoFar}, lag ${sentSoFar - committed}`);
+    // A paced run (the half-load freshness run) never waits at the gate, so the committed count
+    // shown with each progress line is read here, one query at a time; a failure only skips a line.
+    let progressRead: Promise<void> | undefined;
+    const reportFresh = (): void => {
+      progressRead ??= committedNow()
+        .then((now) => {
+          if (now > committed) [committed, lastAdvanceAt] = [now, performance.now()];
+        })
+        .catch(() => undefined)
+        .finally(() => {
+          progressRead = undefined;
+          report();
+        });
+    };
     const stats = await sendPlanned({
       brokers: options.brokers,
       topic,
@@ -188,9 +202,10 @@ export async function runIngest(options: IngestOptions): Promise<IngestResult> {
       },
       onProgress: (s) => {
         sentSoFar = s.sent + 1;
-        report();
+        reportFresh();
       },
     });
+    await progressRead;
     if (stats.failed > 0) throw new Error(`${stats.failed} messages failed to send: ${stats.firstError}`);
     for (await refresh(); committed < total; await refresh()) {
       report();
