@@ -18,6 +18,7 @@ import { runBaseline, type BaselineResult } from './baseline.js';
 import { runCopyCeiling } from './copy-ceiling.js';
 import { runIngest, type IngestResult } from './ingest.js';
 import { runMinimalMerge } from './minimal-merge.js';
+import { beforeAfterSection, benchFigures, readBenchFigures } from './before-after.js';
 import { buildBenchReport } from './report.js';
 
 const list = (text: string): number[] => text.split(',').map(Number);
@@ -36,6 +37,8 @@ async function main(): Promise<void> {
       'minimal-batch': { type: 'string' },
       'freshness-seconds': { type: 'string', default: '20' },
       out: { type: 'string', default: path.join(REPO_ROOT, 'load/results') },
+      // An earlier run's bench.json to compare with (load/bench/before-after.ts).
+      before: { type: 'string' },
     },
   });
   const messages = Number(values.messages);
@@ -49,6 +52,8 @@ async function main(): Promise<void> {
   const minimalBatch = Number(values['minimal-batch'] ?? defaults.BATCH_MAX_RECORDS);
   const numbers = [messages, freshnessSeconds, sweepMessages, baselineSeconds, copyRows, minimalBatch, ...sweepRecords, ...sweepWaits];
   if (numbers.some((n) => !(n > 0))) throw new Error(`bad options (every number must be positive): ${JSON.stringify(values)}`);
+  // Read first: a wrong path fails now, not after minutes of benchmarking.
+  const before = values.before === undefined ? undefined : await readBenchFigures(values.before);
   const source = sourceVersion(REPO_ROOT);
   const machine = machineInfo();
   console.error(`bench on ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB; ${formatCount(messages)} messages end to end, sweep ${sweepRecords.length}×${sweepWaits.length} of ${formatCount(sweepMessages)}`);
@@ -135,7 +140,9 @@ async function main(): Promise<void> {
     }
 
     const command = `make bench${process.argv.length > 2 ? ` ARGS="${process.argv.slice(2).join(' ')}"` : ''}`;
-    const written = await writeReport(values.out, { ...buildBenchReport({ command, plan, copy, minimal, baselines, main, steady, sweep, failures }), source });
+    const after = benchFigures({ source, results: { baselines, main, steady } });
+    const comparison = before ? beforeAfterSection(before, after) : undefined;
+    const written = await writeReport(values.out, { ...buildBenchReport({ command, plan, copy, minimal, baselines, main, steady, sweep, failures, ...(comparison ? { comparison } : {}) }), source });
     const best = baselines.reduce((a, b) => (b.eventsPerSecond > a.eventsPerSecond ? b : a));
     console.log(
       [
@@ -146,6 +153,7 @@ async function main(): Promise<void> {
         `processor write path  ${formatCount(main.writePathEventsPerSecond)} events/s of flush time`,
         `CPU per message       processor ${fmtMicros(main.cpuMicrosPerMessage?.processor)}, writer backend ${fmtMicros(main.cpuMicrosPerMessage?.writerBackend)}, bench process ${fmtMicros(main.cpuMicrosPerMessage?.benchProcess)}`,
         `freshness at ${formatCount(halfRate)}/s  p50 ${steady.freshnessMs.p50?.toFixed(0)} ms, p99 ${steady.freshnessMs.p99?.toFixed(0)} ms (produced → visible in the ledger)`,
+        ...(before ? [`before (${before.source})   ${formatCount(before.eventsPerSecond)} events/s (${(before.eventsPerSecond / before.bestBaselineEventsPerSecond).toFixed(1)}× its best baseline); CPU per message processor ${fmtMicros(before.cpu.processor)}, writer backend ${fmtMicros(before.cpu.writerBackend)}, bench process ${fmtMicros(before.cpu.benchProcess)}; freshness p99 ${before.freshnessHalfLoadMs.p99?.toFixed(0)} ms`] : []),
         `results: ${written.markdown}\n         ${written.json}`,
       ].join('\n'),
     );

@@ -5,8 +5,8 @@
  * then one line per named step (fence, classify, decide, ledger, stock, movements, status log).
  *
  * Options (environment): PROFILE_BATCH_RECORDS (default 20000), PROFILE_BATCHES (default 5),
- * PROFILE_PLANS=1 to print the full plans as well, PROFILE_SETUP_SQL='...' to run SQL on the fresh
- * database before the batches: how a schema change is tried before it becomes a migration, e.g.
+ * PROFILE_PLANS=1 to print the full plans as well, PROFILE_SETUP_SQL='...' to run SQL statements (split
+ * at each semicolon, each run on its own) on the fresh database before the batches: how a schema change is tried before it becomes a migration, e.g.
  * PROFILE_SETUP_SQL='ALTER TABLE stock SET (fillfactor = 80)'.
  *
  * `--preload N[,N...]` (issue 16; `make profile-merge ARGS='--preload 0,5M,20M'`): for each N, a
@@ -118,7 +118,9 @@ async function profile(url: string, envelopes: readonly Envelope[], preloadRows:
     const setupSql = process.env.PROFILE_SETUP_SQL;
     if (setupSql) {
       console.log(`setup: ${setupSql}`);
-      await client.query(setupSql);
+      // One statement at a time: a multi-statement string is one implicit transaction, where
+      // VACUUM (FULL), CLUSTER and ALTER SYSTEM refuse to run.
+      for (const statement of setupSql.split(';').map((text) => text.trim()).filter(Boolean)) await client.query(statement);
     }
     await prepareBatchSession(client);
     // Time spent reading blocks the buffer pool did not hold (pg_stat_database.blk_read_time).

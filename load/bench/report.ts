@@ -1,12 +1,12 @@
 import type { PlanOptions } from '../generator/plan.js';
-import { markdownTable, type Report } from '../report/write.js';
+import { markdownTable, type Report, type ReportSection } from '../report/write.js';
 import type { BaselineResult } from './baseline.js';
 import type { CopyCeilingResult } from './copy-ceiling.js';
 import type { IngestResult } from './ingest.js';
 import type { MinimalMergeResult } from './minimal-merge.js';
 
 /** The `make bench` report: the comparison, the end-to-end run's latencies, the batch sweep. */
-export function buildBenchReport(input: { command: string; plan: PlanOptions; copy: CopyCeilingResult; minimal?: MinimalMergeResult; baselines: BaselineResult[]; main: IngestResult; steady: IngestResult; sweep: IngestResult[]; failures?: { batchMaxRecords: number; batchMaxWaitMs: number; error: string }[] }): Report {
+export function buildBenchReport(input: { command: string; plan: PlanOptions; copy: CopyCeilingResult; minimal?: MinimalMergeResult; baselines: BaselineResult[]; main: IngestResult; steady: IngestResult; sweep: IngestResult[]; failures?: { batchMaxRecords: number; batchMaxWaitMs: number; error: string }[]; comparison?: ReportSection }): Report {
   const { copy, baselines, main, steady, sweep } = input;
   const failures = input.failures ?? [];
   const one = baselines.find((b) => b.connections === 1 && !b.withoutTotalsTriggers);
@@ -41,6 +41,7 @@ export function buildBenchReport(input: { command: string; plan: PlanOptions; co
     command: input.command,
     data: input,
     sections: [
+      ...(input.comparison ? [input.comparison] : []),
       {
         heading: 'Throughput against the baseline and the ceiling',
         body: [
