@@ -34,6 +34,8 @@ SELECT ${id('e', 'g')}, g, ${id('m', 'g / 2')}, ${id('w', 'g % 100')}, ${id('p',
        g % 500, timestamptz '2025-01-01' + (g / 1000) * interval '1 minute'
   FROM generate_series(1, 300000) g;
 SELECT setval(pg_get_serial_sequence('events', 'seq'), 300000);
+-- The merge records each batch's positions and received time; here one batch per received time.
+INSERT INTO ledger_batches (first_seq, last_seq, received_at) SELECT min(seq), max(seq), received_at FROM events GROUP BY received_at;
 
 INSERT INTO stock (warehouse_id, product_id, quantity, status, last_message_id, updated_at)
 SELECT ${id('w', 'w')}, ${id('p', 'p')}, q, CASE WHEN q = 0 THEN 'out_of_stock' WHEN q <= 10 THEN 'low' ELSE 'available' END::stock_status,

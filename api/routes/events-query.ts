@@ -16,7 +16,7 @@ import type { TimeRange } from '../time-range.js';
  * | outcome=rejected                  | events_rejected_seq_idx (partial)    | no              |
  * | movementId                        | movements_pkey, events_pkey (below)  | no              |
  * | since/until (event time)          | events_event_time_idx                | event time      |
- * | receivedSince/receivedUntil       | events_received_idx                  | received time   |
+ * | receivedSince/receivedUntil       | ledger_batches, then events_seq_key  | seq (= received)|
  *
  * One path that gives the order is walked until a page is full. Two paths, or one that does not
  * give the order, are fenced (api/keyset-sql.ts): a page then reads at most the smaller of the
@@ -39,7 +39,9 @@ export interface EventFilters {
   receivedAt?: TimeRange | undefined;
 }
 
-const ORDER_COLUMN: Record<EventOrder, string | undefined> = { seq: undefined, eventTime: 'event_time', receivedAt: 'received_at' };
+// Received order is ledger order: received_at is taken under the merge lock and never goes back
+// (prisma/migrations/20261124000900_ledger_batches), so a received-time list pages on seq.
+const ORDER_COLUMN: Record<EventOrder, string | undefined> = { seq: undefined, eventTime: 'event_time', receivedAt: undefined };
 
 const EVENT_COLUMNS = Prisma.sql`message_id AS "messageId", seq, movement_id AS "movementId", warehouse_id AS "warehouseId",
   product_id AS "productId", event, quantity, event_time AS "eventTime", produced_at AS "producedAt", source, topic,
@@ -69,6 +71,20 @@ function movementMessages(movementId: string): Prisma.Sql {
      WHERE d.movement_id = ${movementId}::uuid AND d.reject_reason = 'duplicate_movement_event')`;
 }
 
+/**
+ * A received-time range as a range of ledger positions, from the batches stored in it (one
+ * ledger_batches row per merge, instead of an index entry per ledger row), plus the exact time
+ * filter. The bounds are a min and a max over the range's batches, which hold even for batches
+ * stored before received times grew with the positions; the cost is one index entry per batch in
+ * the range.
+ */
+function receivedConditions(bounds: TimeRange | undefined): Prisma.Sql[] {
+  const sql = timeConditions('received_at', bounds);
+  if (bounds?.since) sql.push(Prisma.sql`seq >= (SELECT min(b.first_seq) FROM ledger_batches b WHERE b.received_at >= ${bounds.since}::timestamptz)`);
+  if (bounds?.until) sql.push(Prisma.sql`seq <= (SELECT max(b.last_seq) FROM ledger_batches b WHERE b.received_at < ${bounds.until}::timestamptz)`);
+  return sql;
+}
+
 function conditions(filters: EventFilters): Prisma.Sql[] {
   const where: Prisma.Sql[] = [];
   if (filters.movementId) where.push(Prisma.sql`movement_id = ${filters.movementId}::uuid`, movementMessages(filters.movementId));
@@ -77,7 +93,7 @@ function conditions(filters: EventFilters): Prisma.Sql[] {
   if (filters.event) where.push(Prisma.sql`event = ${filters.event}::movement_event`);
   if (filters.outcome) where.push(Prisma.sql`outcome = ${filters.outcome}::event_outcome`);
   if (filters.rejectReason) where.push(Prisma.sql`reject_reason = ${filters.rejectReason}::reject_reason`);
-  where.push(...timeConditions('event_time', filters.eventTime), ...timeConditions('received_at', filters.receivedAt));
+  where.push(...timeConditions('event_time', filters.eventTime), ...receivedConditions(filters.receivedAt));
   return where;
 }
 
@@ -89,8 +105,9 @@ function needsFence(filters: EventFilters, order: EventOrder): boolean {
   if (filters.productId) paths.push('product');
   if (filters.rejectReason) paths.push('rejectReason');
   else if (filters.outcome === 'rejected') paths.push('rejected');
-  if (order !== 'seq') paths.push('time');
-  const ordered = order === 'seq' ? ['warehouse', 'product', 'rejectReason'] : ['time'];
+  if (order === 'eventTime') paths.push('time');
+  // A received-time range is a seq range: it narrows whichever seq-ordered path is walked.
+  const ordered = order === 'eventTime' ? ['time'] : ['warehouse', 'product', 'rejectReason'];
   return paths.length > 1 || (paths.length === 1 && !ordered.includes(paths[0]!));
 }
 

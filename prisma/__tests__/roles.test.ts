@@ -28,7 +28,7 @@ async function as<T>(role: 'processor' | 'api', fn: (client: pg.Client) => Promi
   }
 }
 
-const TABLES = ['events', 'stock', 'movements', 'status_changes', 'status_change_counter', 'consumer_offsets', 'dead_letters', 'skipped_offsets', 'stock_settings', 'ledger_totals'];
+const TABLES = ['events', 'stock', 'movements', 'status_changes', 'status_change_counter', 'consumer_offsets', 'dead_letters', 'skipped_offsets', 'stock_settings', 'ledger_totals', 'ledger_batches'];
 
 describe('wsm_api', () => {
   it('reads every table and LISTENs', async () => {
@@ -56,6 +56,7 @@ describe('wsm_processor', () => {
       await expect(client.query('UPDATE events SET quantity = 1')).rejects.toMatchObject({ code: '42501' });
       await expect(client.query('TRUNCATE stock')).rejects.toMatchObject({ code: '42501' });
       await expect(client.query('DELETE FROM dead_letters')).rejects.toMatchObject({ code: '42501' });
+      await expect(client.query('UPDATE ledger_batches SET received_at = now()')).rejects.toMatchObject({ code: '42501' });
       await expect(client.query('DROP TABLE movements')).rejects.toMatchObject({ code: '42501' });
       await expect(client.query('CREATE TABLE processor_was_here (id int)')).rejects.toMatchObject({ code: '42501' });
       // Its own temporary tables it may make (prepare_batch_session).

@@ -41,6 +41,12 @@ describe('schema.prisma against the migrated database', () => {
     expect(read.receivedAt).toBeInstanceOf(Date);
   });
 
+  it('LedgerBatch', async () => {
+    const receivedAt = new Date('2026-11-24T01:02:03.456Z');
+    await prisma.ledgerBatch.create({ data: { firstSeq: 1000n, lastSeq: 1009n, receivedAt } });
+    expect(await prisma.ledgerBatch.findUniqueOrThrow({ where: { firstSeq: 1000n } })).toEqual({ firstSeq: 1000n, lastSeq: 1009n, receivedAt });
+  });
+
   it('Stock', async () => {
     await prisma.stock.create({ data: { warehouseId, productId, quantity: 12n, status: 'available', lastMessageId: messageId } });
     const read = await prisma.stock.findUniqueOrThrow({ where: { warehouseId_productId: { warehouseId, productId } } });
