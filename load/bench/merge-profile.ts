@@ -202,8 +202,13 @@ async function profile(url: string, envelopes: readonly Envelope[], preloadRows:
   }
 }
 
-/** The server's WAL written so far (pg_stat_wal; the profile's database is the only one writing). */
+/**
+ * The server's WAL written so far (pg_stat_wal; the profile's database is the only one writing).
+ * A backend reports its WAL usage when idle, at most once a second unless asked: the first query
+ * asks, the second reads what the idle backend then reported (else a batch under a second reads 0).
+ */
 async function walTotals(client: pg.Client): Promise<{ bytes: number; fpi: number }> {
+  await client.query('SELECT pg_stat_force_next_flush()');
   const row = (await client.query<{ bytes: string; fpi: string }>('SELECT wal_bytes::text AS bytes, wal_fpi::text AS fpi FROM pg_stat_wal')).rows[0]!;
   return { bytes: Number(row.bytes), fpi: Number(row.fpi) };
 }
