@@ -39,7 +39,7 @@ export interface EventFilters {
   receivedAt?: TimeRange | undefined;
 }
 
-// Received order is ledger order: received_at is taken under the merge lock and never goes back
+// Received order is ledger order: received_at is taken under the merge lock and always grows
 // (prisma/migrations/20261124000900_ledger_batches), so a received-time list pages on seq.
 const ORDER_COLUMN: Record<EventOrder, string | undefined> = { seq: undefined, eventTime: 'event_time', receivedAt: undefined };
 

@@ -42,7 +42,7 @@ async function merge(client: pg.Client, batch: Batch): Promise<void> {
 }
 
 describe('received_at', () => {
-  it('never goes back along the ledger: a batch that began first and merged second carries the later time', async () => {
+  it('grows along the ledger: a batch that began first and merged second is stored just after the other', async () => {
     const [early, late] = [await session(), await session()];
     const [w, pEarly, pLate] = [randomUUID(), randomUUID(), randomUUID()];
     try {
@@ -55,28 +55,33 @@ describe('received_at', () => {
       await merge(early, batchOf(0, w, pEarly, 2));
       await early.query('COMMIT');
 
-      const { rows } = await db.pool.query<{ product_id: string; seq: string; received_at: Date }>(
-        'SELECT product_id, seq, received_at FROM events WHERE warehouse_id = $1 ORDER BY seq',
+      // In microseconds since the epoch (a JavaScript Date keeps milliseconds only).
+      const micros = "(extract(epoch FROM received_at) * 1000000)::bigint::text";
+      const { rows } = await db.pool.query<{ product_id: string; seq: string; received_us: string }>(
+        `SELECT product_id, seq, ${micros} AS received_us FROM events WHERE warehouse_id = $1 ORDER BY seq`,
         [w],
       );
       expect(rows.map((r) => r.product_id)).toEqual([pLate, pLate, pLate, pEarly, pEarly]);
-      const lateAt = rows[0]!.received_at.getTime();
-      expect(lateAt).toBeGreaterThan(began[0]!.at.getTime());
-      // Lifted to the batch before it, not its own transaction's start.
-      expect(rows.map((r) => r.received_at.getTime())).toEqual([lateAt, lateAt, lateAt, lateAt, lateAt]);
+      const lateUs = BigInt(rows[0]!.received_us);
+      expect(lateUs).toBeGreaterThan(BigInt(began[0]!.at.getTime()) * 1000n);
+      // Lifted to just after the batch before it, not its own transaction's start.
+      expect(rows.map((r) => BigInt(r.received_us))).toEqual([lateUs, lateUs, lateUs, lateUs + 1n, lateUs + 1n]);
 
-      const { rows: batches } = await db.pool.query<{ first_seq: string; last_seq: string; received_at: Date }>(
-        'SELECT first_seq, last_seq, received_at FROM ledger_batches ORDER BY first_seq',
+      const { rows: batches } = await db.pool.query<{ first_seq: string; last_seq: string; received_us: string }>(
+        `SELECT first_seq, last_seq, ${micros} AS received_us FROM ledger_batches ORDER BY first_seq`,
       );
       expect(batches).toHaveLength(2);
       const seqs = rows.map((r) => Number(r.seq));
       expect(seqs.slice(0, 3).every((s) => s >= Number(batches[0]!.first_seq) && s <= Number(batches[0]!.last_seq))).toBe(true);
       expect(seqs.slice(3).every((s) => s >= Number(batches[1]!.first_seq) && s <= Number(batches[1]!.last_seq))).toBe(true);
-      expect(batches.map((b) => b.received_at.getTime())).toEqual([lateAt, lateAt]);
+      expect(batches.map((b) => BigInt(b.received_us))).toEqual([lateUs, lateUs + 1n]);
 
       // The stock rows a batch changes carry its received time (the API's stock as of an instant).
-      const { rows: stock } = await db.pool.query<{ updated_at: Date }>('SELECT updated_at FROM stock WHERE warehouse_id = $1 AND product_id = $2', [w, pEarly]);
-      expect(stock[0]!.updated_at.getTime()).toBe(lateAt);
+      const { rows: stock } = await db.pool.query<{ updated_us: string }>(
+        'SELECT (extract(epoch FROM updated_at) * 1000000)::bigint::text AS updated_us FROM stock WHERE warehouse_id = $1 AND product_id = $2',
+        [w, pEarly],
+      );
+      expect(BigInt(stock[0]!.updated_us)).toBe(lateUs + 1n);
     } finally {
       await early.end();
       await late.end();

@@ -6,10 +6,11 @@
 -- range becomes a range of ledger positions (api/routes/events-query.ts).
 --
 -- received_at is still the batch transaction's start (now()), but apply_batch now chooses it under
--- the merge lock and never earlier than the previous batch's: with two processors a batch that
--- began first could merge second and carry the earlier time. So received order is ledger order,
--- and a list filtered by received time pages on the ledger position. The stock rows a batch
--- changes carry the same time (the API's stock as of an instant reads it back from the ledger).
+-- the merge lock and always after the previous batch's (lifted to one microsecond after it when
+-- needed): with two processors a batch that began first could merge second and carry the earlier
+-- time. So received order is ledger order, a list filtered by received time pages on the ledger
+-- position, and each batch still has a received time of its own. The stock rows a batch changes
+-- carry the same time (the API's stock as of an instant reads it back from the ledger).
 
 -- One row per merge that wrote ledger rows: its block of positions [first_seq, last_seq] (staging
 -- seq 0 .. n-1 after the reserved base; the positions of redeliveries stay unused), all stored at
@@ -136,10 +137,10 @@ DECLARE
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('warehouse-stock-monitor.apply_batch'));
     SELECT low_stock_threshold INTO v_threshold FROM stock_settings WHERE singleton;
-    -- The batch's received time: its transaction's start, as it always was, but never before the
-    -- previous batch's (a batch that began before another can merge after it), so received order
-    -- is ledger order.
-    SELECT greatest(now(), max(b.received_at)) INTO v_received_at
+    -- The batch's received time: its transaction's start, as it always was, but after the previous
+    -- batch's (a batch that began before another can merge after it), so received order is ledger
+    -- order and each batch keeps a time of its own (one microsecond later when lifted).
+    SELECT greatest(now(), max(b.received_at) + interval '1 microsecond') INTO v_received_at
       FROM (SELECT received_at FROM ledger_batches ORDER BY first_seq DESC LIMIT 1) b;
 
     -- Each step is called through SELECT or PERFORM, never as a PL/pgSQL expression, whose fast
