@@ -35,4 +35,11 @@ describe('make bench --before', () => {
     await writeFile(file, JSON.stringify({ source: 'x', results: { rounds: [] } }));
     await expect(readBenchFigures(file)).rejects.toThrow(/--before .*api\.json: not a make bench result \(needs results\.main\.eventsPerSecond/);
   });
+
+  it('names the option and the file when it is missing or not JSON', async () => {
+    await expect(readBenchFigures(path.join(dir, 'nowhere.json'))).rejects.toThrow(/--before .*nowhere\.json: cannot read an earlier make bench result \(ENOENT/);
+    const file = path.join(dir, 'bench.md');
+    await writeFile(file, '# Ingest benchmark');
+    await expect(readBenchFigures(file)).rejects.toThrow(/--before .*bench\.md: cannot read an earlier make bench result \(.*JSON/);
+  });
 });

@@ -39,9 +39,15 @@ export interface BenchJson {
 
 const num = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
 
-/** Reads an earlier run's bench.json; a file that is not one fails naming what is missing. */
+/** Reads an earlier run's bench.json; a missing, unreadable or wrong file fails naming the option and the file. */
 export async function readBenchFigures(file: string): Promise<BenchFigures> {
-  return benchFigures(JSON.parse(await readFile(file, 'utf8')) as BenchJson, `--before ${file}`);
+  let json: BenchJson;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8')) as BenchJson;
+  } catch (error) {
+    throw new Error(`--before ${file}: cannot read an earlier make bench result (${error instanceof Error ? error.message : String(error)})`);
+  }
+  return benchFigures(json, `--before ${file}`);
 }
 
 /** The compared figures of one run's results (a bench.json, or this run's before it is written). */
